@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HubnetConfig(AppConfig):
+    name = "hubnet"
+    verbose_name = "HubNet"

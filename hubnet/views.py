@@ -1,0 +1,50 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from regions.models import Agency, Region, Role
+from regions.selectors import primary_membership
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on its own home page; a user with no membership is told so."""
+    membership = primary_membership(request.user)
+    if membership is None:
+        return render(request, "home/no_membership.html")
+    if membership.role == Role.STATE_ADMIN:
+        regions = Region.objects.select_related("hub__host_agency").annotate(
+            county_count=Count("counties", distinct=True),
+            resource_agency_count=Count(
+                "agencies", filter=Q(agencies__is_resource_agency=True), distinct=True
+            ),
+        )
+        return render(request, "home/state_admin.html", {"regions": regions})
+    if membership.role == Role.HUB_SPECIALIST:
+        region = membership.hub.region
+        agencies = Agency.objects.filter(region=region).select_related("county", "tribe")
+        return render(
+            request,
+            "home/hub_specialist.html",
+            {
+                "region": region,
+                "hub": membership.hub,
+                "counties": region.counties.all(),
+                "tribes": region.tribes.all(),
+                "resource_agencies": agencies.filter(is_resource_agency=True),
+                "agency_count": agencies.count(),
+            },
+        )
+    return render(request, "home/agency.html", {"agency": membership.agency})
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability for the load balancer; reveals nothing else."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,292 @@
+"""Wisconsin's hub network: regions, hubs, counties, tribes, agencies, and who belongs where.
+
+Region membership, hub hosts and resource-agency designations are data an
+administrator edits or loads (shared/domain/README.md), never code. Permissions
+live on agencies and regions (django-guardian, direct foreign-key tables),
+granted and revoked only through regions.services.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+REGION_NUMBERS = range(1, 8)
+
+
+class Provenance(models.TextChoices):
+    """How a reference-data row's region (or a hub's host) was decided."""
+
+    SOURCED = "sourced", "Sourced (published)"
+    INFERRED = "inferred", "Inferred (medium confidence)"
+    PROVISIONAL = "provisional", "Provisional (placeholder)"
+    TASK_FORCE = "task_force", "Set by the task force"
+
+
+class Region(models.Model):
+    number = models.PositiveSmallIntegerField(
+        unique=True, validators=[MinValueValidator(1), MaxValueValidator(7)]
+    )
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number__gte=1, number__lte=7), name="region_number_1_to_7"
+            )
+        ]
+        permissions = [
+            ("view_region_cases", "Can see the cases of the region"),
+            ("work_region_cases", "Can log, screen, route and follow the cases of the region"),
+            ("view_statewide_dashboard", "Can see statewide de-identified dashboards"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Region {self.number} ({self.name})"
+
+
+class County(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    fips = models.CharField(
+        "FIPS code",
+        max_length=5,
+        unique=True,
+        validators=[
+            RegexValidator(r"^55\d{3}$", "A Wisconsin county FIPS code is 55 and 3 digits.")
+        ],
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="counties")
+    region_assignment = models.CharField(
+        max_length=20, choices=Provenance.choices, default=Provenance.PROVISIONAL
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "counties"
+
+    def __str__(self) -> str:
+        return f"{self.name} County"
+
+
+class Tribe(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    counties = models.ManyToManyField(
+        County, related_name="tribes", blank=True, help_text="Counties with tribal lands."
+    )
+    primary_region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="tribes")
+    region_assignment = models.CharField(
+        max_length=20, choices=Provenance.choices, default=Provenance.PROVISIONAL
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgencyKind(models.TextChoices):
+    COUNTY_HUMAN_SERVICES = "county_human_services", "County human services"
+    TRIBAL_SOCIAL_SERVICES = "tribal_social_services", "Tribal social services"
+    LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
+    SCHOOL = "school", "School or school district"
+    HEALTH_CARE = "health_care", "Health care"
+    VICTIM_SERVICES = "victim_services", "Victim service provider"
+    OTHER = "other", "Other"
+
+
+class Agency(models.Model):
+    name = models.CharField(max_length=160, unique=True)
+    kind = models.CharField(max_length=30, choices=AgencyKind.choices)
+    county = models.ForeignKey(
+        County,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agencies",
+        help_text="The county the agency serves (leave empty for a tribal agency).",
+    )
+    tribe = models.ForeignKey(
+        Tribe,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agencies",
+        help_text="The tribe the agency serves (leave empty for a county agency).",
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="agencies")
+    is_resource_agency = models.BooleanField(
+        "designated Resource Agency",
+        default=False,
+        help_text="Works directly with the hub; listed first when a case is routed.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(county__isnull=True) | Q(tribe__isnull=True),
+                name="agency_serves_county_or_tribe_not_both",
+            )
+        ]
+        permissions = [
+            ("view_agency_cases", "Can see the cases routed to the agency"),
+            ("work_agency_cases", "Can accept, decline and work the agency's cases"),
+            ("supervise_agency", "Can see who looked at the agency's case records"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.county_id and self.tribe_id:
+            raise ValidationError("An agency serves a county or a tribe, not both.")
+        if self.kind == AgencyKind.COUNTY_HUMAN_SERVICES and not self.county_id:
+            raise ValidationError({"county": "A county human services agency serves a county."})
+        if self.kind == AgencyKind.TRIBAL_SOCIAL_SERVICES and not self.tribe_id:
+            raise ValidationError({"tribe": "A tribal social services agency serves a tribe."})
+
+
+class Hub(models.Model):
+    region = models.OneToOneField(Region, on_delete=models.PROTECT, related_name="hub")
+    host_agency = models.ForeignKey(
+        Agency,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hosted_hubs",
+        help_text="The agency that hosts the hub (Hub 2: Outagamie County).",
+    )
+    provisional = models.BooleanField(
+        default=True, help_text="The host is not yet designated or not from a published source."
+    )
+
+    class Meta:
+        ordering = ["region__number"]
+
+    def __str__(self) -> str:
+        return f"Hub {self.region.number}"
+
+
+class Role(models.TextChoices):
+    HUB_SPECIALIST = "hub_specialist", "Hub specialist"
+    AGENCY_STAFF = "agency_staff", "Agency staff"
+    AGENCY_SUPERVISOR = "agency_supervisor", "Agency supervisor"
+    STATE_ADMIN = "state_admin", "State task force admin"
+
+
+AGENCY_ROLES = (Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR)
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self) -> "MembershipQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class Membership(models.Model):
+    """A user's place in the network: staff of an agency, specialist of a hub, or state admin.
+
+    Revoking keeps the row (who granted, who revoked, when) as the audit trail.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=30, choices=Role.choices)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
+    hub = models.ForeignKey(
+        Hub, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user__username", "role"]
+        constraints = [
+            models.CheckConstraint(
+                name="membership_target_matches_role",
+                condition=(
+                    Q(role__in=AGENCY_ROLES, agency__isnull=False, hub__isnull=True)
+                    | Q(role=Role.HUB_SPECIALIST, hub__isnull=False, agency__isnull=True)
+                    | Q(role=Role.STATE_ADMIN, hub__isnull=True, agency__isnull=True)
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "agency", "role"],
+                condition=Q(revoked_at__isnull=True, agency__isnull=False),
+                name="one_active_membership_per_agency_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "hub"],
+                condition=Q(revoked_at__isnull=True, hub__isnull=False),
+                name="one_active_membership_per_hub",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(revoked_at__isnull=True, role=Role.STATE_ADMIN),
+                name="one_active_state_admin_membership",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} - {self.get_role_display()} - {self.organisation_label}"
+
+    @property
+    def organisation_label(self) -> str:
+        if self.agency_id:
+            return str(self.agency)
+        if self.hub_id:
+            return f"{self.hub} ({self.hub.region.name})"
+        return "State of Wisconsin"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def clean(self) -> None:
+        if self.role in AGENCY_ROLES and (not self.agency_id or self.hub_id):
+            raise ValidationError({"agency": "Agency staff and supervisors belong to an agency."})
+        if self.role == Role.HUB_SPECIALIST and (not self.hub_id or self.agency_id):
+            raise ValidationError({"hub": "A hub specialist belongs to a hub."})
+        if self.role == Role.STATE_ADMIN and (self.hub_id or self.agency_id):
+            raise ValidationError("A state task force admin belongs to no agency or hub.")
+
+
+# Direct foreign-key object-permission tables (django-guardian): fast joins,
+# real referential integrity, no generic object_pk strings.
+class AgencyUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Agency, on_delete=models.CASCADE)
+
+
+class AgencyGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Agency, on_delete=models.CASCADE)
+
+
+class RegionUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Region, on_delete=models.CASCADE)
+
+
+class RegionGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Region, on_delete=models.CASCADE)

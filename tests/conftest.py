@@ -1,0 +1,53 @@
+"""Shared fixtures: Wisconsin reference data (loaded once per test database) and personas.
+
+Personas follow shared/STYLE.md: a state admin, hub 2 and hub 5 specialists,
+Outagamie, Brown, Menominee (tribal) and Dane agency workers, and an outsider
+with no membership.
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from regions.demo import PERSONAS, personas_ensure
+from regions.reference_data import wisconsin_load
+
+PERSONA_PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        wisconsin_load()
+
+
+@pytest.fixture
+def wisconsin(db):
+    """Reference data present (again, after a transactional test flushed it)."""
+    return wisconsin_load()
+
+
+@pytest.fixture
+def personas(wisconsin):
+    """{username: user} for every demo persona plus `outsider` (no membership)."""
+    personas_ensure(password=PERSONA_PASSWORD)
+    user_model = get_user_model()
+    users = {u.username: u for u in user_model.objects.filter(username__in=_persona_names())}
+    users["outsider"] = user_model.objects.create_user(
+        "outsider", password=PERSONA_PASSWORD, email="outsider@example.org"
+    )
+    return users
+
+
+def _persona_names() -> list[str]:
+    return [p.username for p in PERSONAS]
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for("hub2.specialist") -> a test client logged in as that persona."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
