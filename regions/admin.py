@@ -43,7 +43,8 @@ class HubAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        host, region = cleaned.get("host_agency"), cleaned.get("region")
+        host = cleaned.get("host_agency")
+        region = cleaned.get("region") or (self.instance.region if self.instance.pk else None)
         if host and region and host.region_id != region.pk:
             self.add_error("host_agency", "The host agency must be in the hub's region.")
         return cleaned

@@ -18,3 +18,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+# Static files come from the finders; no collectstatic needed to run the tests.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

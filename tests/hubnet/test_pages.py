@@ -1,0 +1,129 @@
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from tests.conftest import PERSONA_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_is_public_and_labelled(client):
+    response = client.get(reverse("login"))
+
+    assert response.status_code == 200
+    assert '<label for="id_username">' in response.text
+    assert '<label for="id_password">' in response.text
+    assert 'lang="en"' in response.text
+
+
+def test_home_needs_a_login(client):
+    response = client.get(reverse("home"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_signing_in_with_a_password_lands_on_home(client, personas):
+    response = client.post(
+        reverse("login"),
+        {"username": "hub2.specialist", "password": PERSONA_PASSWORD},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert "Hub 2 · Northeast" in response.text
+
+
+def test_a_wrong_password_is_announced_and_keeps_the_username(client, personas):
+    response = client.post(
+        reverse("login"), {"username": "hub2.specialist", "password": "not-the-password"}
+    )
+
+    assert response.status_code == 200
+    assert 'role="alert"' in response.text
+    assert "Please enter a correct username and password" in response.text
+    assert 'value="hub2.specialist"' in response.text
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_out_is_a_post_and_ends_the_session(client_for, personas):
+    client = client_for(personas["outagamie.worker"])
+
+    response = client.post(reverse("logout"))
+
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("home")).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("username", "heading", "role_line"),
+    [
+        ("hub2.specialist", "Hub 2 · Northeast", "Hub specialist · Hub 2 (Northeast)"),
+        ("hub5.specialist", "Hub 5 · South Central", "Hub specialist · Hub 5 (South Central)"),
+        (
+            "outagamie.worker",
+            "Outagamie County Human Services",
+            "Agency staff · Outagamie County Human Services",
+        ),
+        (
+            "menominee.worker",
+            "Menominee Indian Tribe of Wisconsin Social Services",
+            "Agency staff · Menominee Indian Tribe of Wisconsin Social Services",
+        ),
+        ("state.admin", "Statewide overview", "State task force admin · State of Wisconsin"),
+        ("outsider", "Welcome, outsider", "No membership"),
+    ],
+)
+def test_each_role_has_its_home_and_header(client_for, personas, username, heading, role_line):
+    response = client_for(personas[username]).get(reverse("home"))
+
+    assert response.status_code == 200
+    assert f"<h1>{heading}</h1>" in response.text
+    assert role_line in response.text
+
+
+def test_hub_home_lists_the_region(client_for, personas):
+    response = client_for(personas["hub2.specialist"]).get(reverse("home"))
+
+    assert "17 counties, 3 tribes, 20 agencies" in response.text
+    assert "Outagamie County Human Services" in response.text  # a resource agency
+    assert "Dane" not in response.text  # region 5
+
+
+def test_navigation_depends_on_role(client_for, personas):
+    admin_page = client_for(personas["state.admin"]).get(reverse("home")).text
+    worker_page = client_for(personas["outagamie.worker"]).get(reverse("home")).text
+
+    assert 'href="/admin/"' in admin_page
+    assert 'href="/admin/"' not in worker_page
+
+
+def test_state_admin_home_shows_regions_not_cases(client_for, personas):
+    response = client_for(personas["state.admin"]).get(reverse("home"))
+
+    assert response.text.count('<th scope="row">') == 7
+    assert "Case records are not shown to state administrators" in response.text
+
+
+def test_development_mode_is_shown_in_the_header(client_for, personas):
+    client = client_for(personas["outsider"])
+
+    assert "Development mode" not in client.get(reverse("home")).text
+    with override_settings(DEBUG=True):
+        assert "Development mode" in client.get(reverse("home")).text
+
+
+def test_health_check_is_public_and_says_nothing_else(client):
+    response = client.get(reverse("healthz"))
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_security_headers(client):
+    response = client.get(reverse("login"))
+
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"

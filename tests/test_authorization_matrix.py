@@ -1,0 +1,151 @@
+"""The authorization matrix: every URL HubNet serves, who may reach it, and proof of it.
+
+A URL that is not classified here fails `test_every_url_is_classified`, so a
+new page or endpoint is unreachable (in CI) until someone decides who may use
+it and this file checks it (shared/DESIGN.md, "Deny by default").
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLResolver, get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+EVERYONE = frozenset(
+    {
+        "state.admin",
+        "hub2.specialist",
+        "hub5.specialist",
+        "outagamie.worker",
+        "brown.worker",
+        "menominee.worker",
+        "dane.worker",
+        "outsider",
+    }
+)
+
+PUBLIC = "public"  # anyone, signed in or not
+PAGE = "page"  # signed-in users; anonymous visitors are sent to the login page
+API = "api"  # signed-in users or tokens; anonymous requests get 401/403
+ADMIN = "admin"  # Django admin: staff only, then Django's model permissions
+POST_ONLY = "post-only"  # an action, not a page
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    allowed: frozenset[str] = EVERYONE
+    kwargs: dict = field(default_factory=dict)
+
+
+MATRIX: dict[str, Rule] = {
+    "home": Rule(PAGE),
+    "login": Rule(PUBLIC),
+    "logout": Rule(POST_ONLY),
+    "healthz": Rule(PUBLIC),
+    "api-root": Rule(API),
+    "api-schema": Rule(API),
+    "api-docs": Rule(API),
+    "region-list": Rule(API),
+    "region-detail": Rule(API, kwargs={"number": 2}),
+    "county-list": Rule(API),
+    "county-detail": Rule(API, kwargs={"fips": "55087"}),
+    "tribe-list": Rule(API),
+    "tribe-detail": Rule(API, kwargs={"pk": "first-tribe"}),
+    "agency-list": Rule(API),
+    "agency-detail": Rule(API, kwargs={"pk": "first-agency"}),
+}
+# The whole admin site is one class: Django checks is_staff, then model permissions.
+NAMESPACES = {"admin": Rule(ADMIN, allowed=frozenset({"state.admin"}))}
+
+
+def url_patterns(patterns=None, namespace=None):
+    """(namespace, name, pattern) for every URL pattern the project serves."""
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(n for n in (namespace, pattern.namespace) if n) or None
+            yield from url_patterns(pattern.url_patterns, inner)
+        else:
+            yield namespace, pattern.name, str(pattern.pattern)
+
+
+def rule_for(namespace: str | None, name: str | None) -> Rule | None:
+    if namespace:
+        return NAMESPACES.get(namespace.split(":")[0])
+    return MATRIX.get(name)
+
+
+def test_every_url_is_classified():
+    unclassified = [
+        f"{pattern} (namespace={namespace!r}, name={name!r})"
+        for namespace, name, pattern in url_patterns()
+        if not rule_for(namespace, name)
+    ]
+    assert not unclassified, "Classify these URLs in the authorization matrix:\n" + "\n".join(
+        unclassified
+    )
+
+
+def test_the_matrix_names_no_url_that_is_gone():
+    names = {name for namespace, name, _ in url_patterns() if not namespace}
+    assert set(MATRIX) <= names
+
+
+def resolve_url(name: str, rule: Rule) -> str:
+    from regions.models import Agency, Tribe
+
+    samples = {
+        "first-tribe": Tribe.objects.order_by("pk").first().pk,
+        "first-agency": Agency.objects.order_by("pk").first().pk,
+    }
+    kwargs = {key: samples.get(value, value) for key, value in rule.kwargs.items()}
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_anonymous_visitors(client, wisconsin, name):
+    rule = MATRIX[name]
+    response = client.get(resolve_url(name, rule))
+
+    if rule.kind == PUBLIC:
+        assert response.status_code == 200
+    elif rule.kind == PAGE:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    elif rule.kind == API:
+        assert response.status_code in (401, 403)
+    elif rule.kind == POST_ONLY:
+        assert response.status_code in (302, 405)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if r.kind in (PAGE, API)))
+@pytest.mark.parametrize("username", sorted(EVERYONE))
+def test_signed_in_personas(client, personas, name, username):
+    rule = MATRIX[name]
+    client.force_login(personas[username])
+
+    response = client.get(resolve_url(name, rule))
+
+    if username in rule.allowed:
+        assert response.status_code == 200
+    else:
+        assert response.status_code in (403, 404)
+
+
+@pytest.mark.parametrize("username", sorted(EVERYONE))
+def test_admin_site(client, personas, username):
+    client.force_login(personas[username])
+
+    response = client.get(reverse("admin:index"))
+
+    if username in NAMESPACES["admin"].allowed:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_admin_site_turns_anonymous_visitors_away(client):
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
