@@ -7,7 +7,7 @@ def hubnet(request):
     """What the base layout needs on every page: mode, and the user's role and organisation."""
     membership = primary_membership(request.user) if hasattr(request, "user") else None
     return {
-        "site_name": settings.SITE_NAME,
+        "product_name": settings.SITE_NAME,
         "development_mode": settings.DEBUG,
         "membership": membership,
     }

@@ -51,3 +51,13 @@ def client_for(client):
         return client
 
     return login
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    celery = (
+        "in-process (eager)" if settings.CELERY_TASK_ALWAYS_EAGER else settings.CELERY_BROKER_URL
+    )
+    return [f"hubnet: database {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}; celery {celery}"]

@@ -14,6 +14,7 @@ def test_login_page_is_public_and_labelled(client):
     assert '<label for="id_username">' in response.text
     assert '<label for="id_password">' in response.text
     assert 'lang="en"' in response.text
+    assert '<a class="brand" href="/">HubNet</a>' in response.text
 
 
 def test_home_needs_a_login(client):
