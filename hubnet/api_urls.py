@@ -1,5 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
+from cases.api import CaseViewSet, ReferralViewSet
 from regions.api import AgencyViewSet, CountyViewSet, RegionViewSet, TribeViewSet
 
 router = DefaultRouter()
@@ -7,5 +8,7 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("counties", CountyViewSet, basename="county")
 router.register("tribes", TribeViewSet, basename="tribe")
 router.register("agencies", AgencyViewSet, basename="agency")
+router.register("referrals", ReferralViewSet, basename="referral")
+router.register("cases", CaseViewSet, basename="case")
 
 urlpatterns = router.urls

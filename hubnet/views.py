@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from cases.selectors import cases_visible_to, hub_queue_counts
 from regions.models import Agency, Region, Role
 from regions.selectors import primary_membership
 
@@ -36,9 +37,17 @@ def home(request: HttpRequest) -> HttpResponse:
                 "tribes": region.tribes.all(),
                 "resource_agencies": agencies.filter(is_resource_agency=True),
                 "agency_count": agencies.count(),
+                "queue": hub_queue_counts(request.user),
             },
         )
-    return render(request, "home/agency.html", {"agency": membership.agency})
+    caseload = cases_visible_to(request.user).filter(agency=membership.agency)
+    counts = dict(
+        caseload.order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return render(request, "home/agency.html", {"agency": membership.agency, "counts": counts})
 
 
 @login_not_required

@@ -61,3 +61,19 @@ def pytest_report_header(config):
         "in-process (eager)" if settings.CELERY_TASK_ALWAYS_EAGER else settings.CELERY_BROKER_URL
     )
     return [f"hubnet: database {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}; celery {celery}"]
+
+
+@pytest.fixture
+def make_case(personas):
+    """make_case(county="Outagamie", status="routed", ...) -> a Case built through the services,
+    by the personas: the region's hub specialist logs, screens and routes, the agency
+    worker accepts. Regions 2 and 5 have personas; use those counties."""
+    from tests.cases.builders import CaseBuilder
+
+    return CaseBuilder(personas)
+
+
+@pytest.fixture
+def routed_case(make_case):
+    """A region 2 case routed to Outagamie County Human Services, not yet accepted."""
+    return make_case(county="Outagamie", status="routed")

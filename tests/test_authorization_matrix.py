@@ -30,6 +30,7 @@ PAGE = "page"  # signed-in users; anonymous visitors are sent to the login page
 API = "api"  # signed-in users or tokens; anonymous requests get 401/403
 ADMIN = "admin"  # Django admin: staff only, then Django's model permissions
 POST_ONLY = "post-only"  # an action, not a page
+API_POST_ONLY = "api-post-only"  # an API action
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ class Rule:
     allowed: frozenset[str] = EVERYONE
     kwargs: dict = field(default_factory=dict)
 
+
+HUBS = frozenset({"hub2.specialist", "hub5.specialist"})
+CASE_WORKERS = HUBS | {"outagamie.worker", "brown.worker", "menominee.worker", "dane.worker"}
+# The sample case: region 2, routed to Outagamie County Human Services.
+ON_CASE = frozenset({"hub2.specialist", "outagamie.worker"})
+CASE = {"case_id": "sample-case"}
 
 MATRIX: dict[str, Rule] = {
     "home": Rule(PAGE),
@@ -55,6 +62,33 @@ MATRIX: dict[str, Rule] = {
     "tribe-detail": Rule(API, kwargs={"pk": "first-tribe"}),
     "agency-list": Rule(API),
     "agency-detail": Rule(API, kwargs={"pk": "first-agency"}),
+    # Pages about cases (cases/urls.py)
+    "cases:referral-new": Rule(PAGE, allowed=HUBS),
+    "cases:youth-matches": Rule(PAGE, allowed=HUBS),
+    "cases:hub-queue": Rule(PAGE, allowed=HUBS),
+    "cases:list": Rule(PAGE, allowed=CASE_WORKERS),
+    "cases:detail": Rule(PAGE, allowed=ON_CASE, kwargs=CASE),
+    "cases:route": Rule(PAGE, allowed=frozenset({"hub2.specialist"}), kwargs=CASE),
+    "cases:access-log": Rule(PAGE, allowed=frozenset({"hub2.specialist"}), kwargs=CASE),
+    "cases:screen": Rule(POST_ONLY, kwargs=CASE),
+    "cases:accept": Rule(POST_ONLY, kwargs=CASE),
+    "cases:decline": Rule(POST_ONLY, kwargs=CASE),
+    "cases:assign": Rule(POST_ONLY, kwargs=CASE),
+    "cases:note": Rule(POST_ONLY, kwargs=CASE),
+    "cases:close": Rule(POST_ONLY, kwargs=CASE),
+    "cases:reopen": Rule(POST_ONLY, kwargs=CASE),
+    "cases:consent": Rule(POST_ONLY, kwargs=CASE),
+    # API about cases: lists are scoped (everyone gets 200, with only what they may see)
+    "referral-list": Rule(API),
+    "referral-detail": Rule(API, allowed=ON_CASE, kwargs={"pk": "sample-referral"}),
+    "case-list": Rule(API),
+    "case-detail": Rule(API, allowed=ON_CASE, kwargs={"pk": "sample-case"}),
+    "case-notes": Rule(API, allowed=ON_CASE, kwargs={"pk": "sample-case"}),
+    "case-screen": Rule(API_POST_ONLY, kwargs={"pk": "sample-case"}),
+    "case-route": Rule(API_POST_ONLY, kwargs={"pk": "sample-case"}),
+    "case-accept": Rule(API_POST_ONLY, kwargs={"pk": "sample-case"}),
+    "case-decline": Rule(API_POST_ONLY, kwargs={"pk": "sample-case"}),
+    "case-close": Rule(API_POST_ONLY, kwargs={"pk": "sample-case"}),
 }
 # The whole admin site is one class: Django checks is_staff, then model permissions.
 NAMESPACES = {"admin": Rule(ADMIN, allowed=frozenset({"state.admin"}))}
@@ -70,10 +104,14 @@ def url_patterns(patterns=None, namespace=None):
             yield namespace, pattern.name, str(pattern.pattern)
 
 
+def full_name(namespace: str | None, name: str | None) -> str | None:
+    return f"{namespace}:{name}" if namespace and name else name
+
+
 def rule_for(namespace: str | None, name: str | None) -> Rule | None:
-    if namespace:
-        return NAMESPACES.get(namespace.split(":")[0])
-    return MATRIX.get(name)
+    if namespace and namespace.split(":")[0] in NAMESPACES:
+        return NAMESPACES[namespace.split(":")[0]]
+    return MATRIX.get(full_name(namespace, name))
 
 
 def test_every_url_is_classified():
@@ -88,44 +126,47 @@ def test_every_url_is_classified():
 
 
 def test_the_matrix_names_no_url_that_is_gone():
-    names = {name for namespace, name, _ in url_patterns() if not namespace}
+    names = {full_name(namespace, name) for namespace, name, _ in url_patterns()}
     assert set(MATRIX) <= names
 
 
-def resolve_url(name: str, rule: Rule) -> str:
+def resolve_url(name: str, rule: Rule, case=None) -> str:
     from regions.models import Agency, Tribe
 
     samples = {
         "first-tribe": Tribe.objects.order_by("pk").first().pk,
         "first-agency": Agency.objects.order_by("pk").first().pk,
+        "sample-case": case.pk if case else "00000000-0000-0000-0000-000000000000",
+        "sample-referral": case.referral_id if case else "00000000-0000-0000-0000-000000000000",
     }
     kwargs = {key: samples.get(value, value) for key, value in rule.kwargs.items()}
     return reverse(name, kwargs=kwargs)
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_anonymous_visitors(client, wisconsin, name):
+def test_anonymous_visitors(client, routed_case, name):
     rule = MATRIX[name]
-    response = client.get(resolve_url(name, rule))
+    response = client.get(resolve_url(name, rule, routed_case))
 
     if rule.kind == PUBLIC:
         assert response.status_code == 200
     elif rule.kind == PAGE:
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
-    elif rule.kind == API:
+    elif rule.kind in (API, API_POST_ONLY):
         assert response.status_code in (401, 403)
     elif rule.kind == POST_ONLY:
-        assert response.status_code in (302, 405)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if r.kind in (PAGE, API)))
 @pytest.mark.parametrize("username", sorted(EVERYONE))
-def test_signed_in_personas(client, personas, name, username):
+def test_signed_in_personas(client, personas, routed_case, name, username):
     rule = MATRIX[name]
     client.force_login(personas[username])
 
-    response = client.get(resolve_url(name, rule))
+    response = client.get(resolve_url(name, rule, routed_case))
 
     if username in rule.allowed:
         assert response.status_code == 200
@@ -149,3 +190,44 @@ def test_admin_site(client, personas, username):
 def test_admin_site_turns_anonymous_visitors_away(client):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
+
+
+def on_sample_case(rule: Rule) -> bool:
+    return "sample-case" in rule.kwargs.values()
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        n for n, r in MATRIX.items() if r.kind in (POST_ONLY, API_POST_ONLY) and on_sample_case(r)
+    ),
+)
+@pytest.mark.parametrize("username", sorted(EVERYONE - ON_CASE - {"state.admin", "outsider"}))
+def test_actions_on_a_case_one_cannot_see_are_not_found(
+    client, personas, routed_case, name, username
+):
+    """Posting to another agency's or region's case reveals nothing: 404, and it is logged."""
+    from cases.models import CaseAccess
+
+    client.force_login(personas[username])
+
+    response = client.post(resolve_url(name, MATRIX[name], routed_case), {})
+
+    assert response.status_code == 404
+    assert CaseAccess.objects.filter(
+        case=routed_case, user=personas[username], granted=False
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, r in MATRIX.items() if r.kind == POST_ONLY and on_sample_case(r))
+)
+@pytest.mark.parametrize("username", ["state.admin", "outsider"])
+def test_actions_by_users_without_case_roles_are_refused(
+    client, personas, routed_case, name, username
+):
+    client.force_login(personas[username])
+
+    response = client.post(resolve_url(name, MATRIX[name], routed_case), {})
+
+    assert response.status_code == 403

@@ -1,0 +1,384 @@
+"""Referrals and cases for scripts: /api/v1/referrals/ and /api/v1/cases/.
+
+Every queryset comes from the door (cases.selectors); every change from one
+service. Errors: 400 with the failing fields, 403 read-only, 404 not visible,
+409 when the case is not (or no longer) in a state that allows the change.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from cases import services
+from cases.filters import CaseFilter
+from cases.models import (
+    AccessChannel,
+    ClosureReason,
+    Indicator,
+    LegalBasis,
+    Referral,
+    ScreeningOutcome,
+    Youth,
+)
+from cases.selectors import (
+    case_notes,
+    cases_visible_to,
+    get_case_for_user,
+    get_referral_for_user,
+    linkable_youth,
+    referrals_visible_to,
+    work_regions_of,
+)
+from regions.models import Agency, County, Region, Tribe
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The case changed; reload it and try again."
+    default_code = "conflict"
+
+
+def _client_ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+# ----------------------------------------------------------------------------- serializers
+
+
+class YouthSerializer(serializers.ModelSerializer):
+    county = serializers.SlugRelatedField(slug_field="fips", queryset=County.objects.all())
+    tribe = serializers.PrimaryKeyRelatedField(
+        queryset=Tribe.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Youth
+        fields = [
+            "id",
+            "legal_first_name",
+            "legal_last_name",
+            "preferred_name",
+            "date_of_birth",
+            "estimated_age",
+            "gender",
+            "race_ethnicity",
+            "county",
+            "tribe",
+            "languages",
+            "safe_at_home",
+            "missing_from_care",
+            "address",
+        ]
+        read_only_fields = ["id"]
+        extra_kwargs = {"address": {"write_only": True}}
+
+    def to_representation(self, youth):
+        data = super().to_representation(youth)
+        data["address"] = "" if youth.safe_at_home else youth.address
+        return data
+
+    def validate(self, attrs):
+        if not attrs.get("date_of_birth") and attrs.get("estimated_age") is None:
+            raise ValidationError(
+                {"date_of_birth": "Give a date of birth, or an estimated age if it is unknown."}
+            )
+        return attrs
+
+
+class CaseSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    case_number = serializers.CharField(source="number")
+    status = serializers.CharField()
+    region = serializers.IntegerField(source="region.number")
+    county = serializers.CharField(source="county.fips")
+    agency = serializers.IntegerField(source="agency_id", allow_null=True)
+    assigned_worker = serializers.IntegerField(source="assigned_worker_id", allow_null=True)
+    screening_outcome = serializers.CharField()
+    routing_basis = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    closure_reason = serializers.CharField()
+    youth_name = serializers.SerializerMethodField()
+    imminent_danger = serializers.BooleanField(source="referral.imminent_danger")
+
+    def get_youth_name(self, case) -> str:
+        return f"{case.youth.legal_first_name} {case.youth.legal_last_name}"
+
+
+class EventSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor.username")
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    from_agency = serializers.IntegerField(source="from_agency_id", allow_null=True)
+    to_agency = serializers.IntegerField(source="to_agency_id", allow_null=True)
+    reason = serializers.CharField()
+
+
+class CaseDetailSerializer(CaseSerializer):
+    youth = YouthSerializer()
+    referral = serializers.UUIDField(source="referral_id")
+    timeline = serializers.SerializerMethodField()
+
+    def get_timeline(self, case) -> list[dict]:
+        events = case.events.select_related("actor").order_by("at", "id")
+        return EventSerializer(events, many=True).data
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    """A referral and its youth. On create: either `youth` (a new record) or
+    `existing_youth` (the id of a youth already in one of your cases)."""
+
+    youth = YouthSerializer(required=False)
+    existing_youth = serializers.UUIDField(required=False, write_only=True)
+    region = serializers.SlugRelatedField(
+        slug_field="number", queryset=Region.objects.all(), required=False
+    )
+    indicators = serializers.SlugRelatedField(
+        slug_field="key", many=True, queryset=Indicator.objects.filter(active=True), required=False
+    )
+    case = serializers.UUIDField(source="case.id", read_only=True)
+    case_number = serializers.CharField(source="case.number", read_only=True)
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "case",
+            "case_number",
+            "region",
+            "received_at",
+            "source",
+            "reporter_name",
+            "reporter_contact",
+            "narrative",
+            "indicators",
+            "suspected_exploitation",
+            "imminent_danger",
+            "youth",
+            "existing_youth",
+            "logged_at",
+        ]
+        read_only_fields = ["id", "logged_at"]
+
+    def validate(self, attrs):
+        if not attrs.get("youth") and not attrs.get("existing_youth"):
+            raise ValidationError({"youth": "Give the youth, or `existing_youth`."})
+        if attrs.get("youth") and attrs.get("existing_youth"):
+            raise ValidationError({"existing_youth": "Give either `youth` or `existing_youth`."})
+        return attrs
+
+
+class ScreenInput(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=ScreeningOutcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    expected_status = serializers.CharField(required=False, default=None)
+
+
+class RouteInput(serializers.Serializer):
+    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    legal_basis = serializers.ChoiceField(
+        choices=LegalBasis.choices, required=False, allow_blank=True, default=""
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    expected_status = serializers.CharField(required=False, default=None)
+
+
+class ExpectedStatusInput(serializers.Serializer):
+    expected_status = serializers.CharField(required=False, default=None)
+
+
+class DeclineInput(ExpectedStatusInput):
+    reason = serializers.CharField()
+
+
+class CloseInput(ExpectedStatusInput):
+    reason = serializers.ChoiceField(choices=ClosureReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NoteInput(serializers.Serializer):
+    body = serializers.CharField()
+
+
+class NoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    body = serializers.CharField()
+    author = serializers.CharField(source="author.username")
+    created_at = serializers.DateTimeField()
+
+
+# ----------------------------------------------------------------------------- views
+
+
+class CasePagination(CursorPagination):
+    ordering = ("-opened_at", "-id")
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+
+
+def _run_service(call):
+    """Run a service, translating its errors into API responses."""
+    try:
+        return call()
+    except DjangoValidationError as exc:
+        raise ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        ) from exc
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except services.CaseConflict as exc:
+        raise Conflict(str(exc)) from exc
+
+
+class ReferralViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ReferralSerializer
+    pagination_class = CasePagination
+
+    def get_queryset(self):
+        return referrals_visible_to(self.request.user)
+
+    def get_object(self):
+        return get_referral_for_user(
+            self.request.user,
+            self.kwargs["pk"],
+            channel=AccessChannel.API,
+            ip_address=_client_ip(self.request),
+        )
+
+    def paginate_queryset(self, queryset):
+        self.paginator.ordering = ("-logged_at", "-id")
+        return super().paginate_queryset(queryset)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        regions = work_regions_of(self.request.user)
+        if not regions:
+            raise PermissionDenied("Only hub specialists log referrals.")
+        region = data.pop("region", None) or regions[0]
+        if region not in regions:
+            raise ValidationError({"region": "You log referrals for your own hub's region only."})
+        youth_data = data.pop("youth", None)
+        existing_id = data.pop("existing_youth", None)
+        indicators = data.pop("indicators", [])
+        youth = linkable_youth(self.request.user, existing_id)
+        if existing_id and youth is None:
+            raise ValidationError({"existing_youth": "No youth with that id in your cases."})
+        case = _run_service(
+            lambda: services.referral_create(
+                logged_by=self.request.user,
+                region=region,
+                youth=youth,
+                youth_data=youth_data,
+                referral_data=data,
+                indicators=indicators,
+            )
+        )
+        serializer.instance = case.referral
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Cases you can see. Filter with `status` (or `open`), `county` (FIPS), `region`,
+    `agency`, `worker` (`me`, `none` or a user id) and `q` (case number or name)."""
+
+    filterset_class = CaseFilter
+    pagination_class = CasePagination
+
+    def get_queryset(self):
+        return cases_visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer
+
+    def get_object(self, *, write: bool = False):
+        return get_case_for_user(
+            self.request.user,
+            self.kwargs["pk"],
+            write=write,
+            channel=AccessChannel.API,
+            ip_address=_client_ip(self.request),
+        )
+
+    def _act(self, request, input_class, call, *, created=False):
+        case = self.get_object(write=True)
+        data = input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = _run_service(lambda: call(case, data.validated_data))
+        if result is None or not hasattr(result, "number"):
+            result = cases_visible_to(request.user).filter(pk=case.pk).first() or case
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(CaseSerializer(result).data, status=code)
+
+    @extend_schema(request=ScreenInput, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def screen(self, request, pk=None):
+        return self._act(
+            request,
+            ScreenInput,
+            lambda case, d: services.case_screen(case_id=case.pk, actor=request.user, **d),
+        )
+
+    @extend_schema(request=RouteInput, responses={200: CaseSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def route(self, request, pk=None):
+        return self._act(
+            request,
+            RouteInput,
+            lambda case, d: services.case_route(case_id=case.pk, actor=request.user, **d),
+        )
+
+    @extend_schema(request=ExpectedStatusInput, responses={200: CaseSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._act(
+            request,
+            ExpectedStatusInput,
+            lambda case, d: services.case_accept(case_id=case.pk, actor=request.user, **d),
+        )
+
+    @extend_schema(request=DeclineInput, responses={200: CaseSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        return self._act(
+            request,
+            DeclineInput,
+            lambda case, d: services.case_decline(case_id=case.pk, actor=request.user, **d),
+        )
+
+    @extend_schema(request=CloseInput, responses={200: CaseSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._act(
+            request,
+            CloseInput,
+            lambda case, d: services.case_close(case_id=case.pk, actor=request.user, **d),
+        )
+
+    @extend_schema(methods=["get"], responses=NoteSerializer(many=True))
+    @extend_schema(methods=["post"], request=NoteInput, responses={201: NoteSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def notes(self, request, pk=None):
+        if request.method == "GET":
+            case = self.get_object()
+            return Response(NoteSerializer(case_notes(case), many=True).data)
+        case = self.get_object(write=True)
+        data = NoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = _run_service(
+            lambda: services.case_note_add(
+                case_id=case.pk, actor=request.user, body=data.validated_data["body"]
+            )
+        )
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,486 @@
+"""Youth, referrals, cases, consent, the timeline and the access log.
+
+Identifying data about a youth lives in one model, `Youth`, and nowhere else.
+Every read of a case goes through cases.selectors; every write through
+cases.services, which writes the timeline row in the same transaction.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from regions.models import Agency, County, Region, Tribe
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    NONBINARY = "nonbinary", "Non-binary"
+    TRANSGENDER = "transgender", "Transgender"
+    OTHER = "other", "Another identity"
+    UNKNOWN = "unknown", "Unknown or not disclosed"
+
+
+class RaceEthnicity(models.TextChoices):
+    AMERICAN_INDIAN = "american_indian", "American Indian or Alaska Native"
+    ASIAN = "asian", "Asian"
+    BLACK = "black", "Black or African American"
+    HISPANIC = "hispanic", "Hispanic or Latino"
+    PACIFIC_ISLANDER = "pacific_islander", "Native Hawaiian or Pacific Islander"
+    WHITE = "white", "White"
+    MULTIRACIAL = "multiracial", "Two or more races"
+    UNKNOWN = "unknown", "Unknown or not disclosed"
+
+
+class Youth(models.Model):
+    """The only model holding identifying information about a young person."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The region whose hub first logged the youth (for finding duplicates).",
+    )
+    legal_first_name = models.CharField("legal first name", max_length=80)
+    legal_last_name = models.CharField("legal last name", max_length=80)
+    preferred_name = models.CharField(
+        "preferred name or alias", max_length=120, blank=True, help_text="What the youth goes by."
+    )
+    date_of_birth = models.DateField(null=True, blank=True)
+    estimated_age = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(25)],
+        help_text="When the date of birth is unknown.",
+    )
+    gender = models.CharField(max_length=20, choices=Gender.choices, default=Gender.UNKNOWN)
+    race_ethnicity = models.CharField(
+        "race/ethnicity",
+        max_length=20,
+        choices=RaceEthnicity.choices,
+        default=RaceEthnicity.UNKNOWN,
+    )
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="+", verbose_name="county of residence"
+    )
+    tribe = models.ForeignKey(
+        Tribe,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="tribal affiliation",
+    )
+    safe_at_home = models.BooleanField(
+        "Safe at Home participant",
+        default=False,
+        help_text="Address confidentiality program: the address is never displayed or exported.",
+    )
+    address = models.CharField(max_length=200, blank=True)
+    missing_from_care = models.BooleanField("missing from care", default=False)
+    languages = models.CharField(max_length=120, blank=True, help_text="e.g. English, Spanish")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "youth"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_of_birth__isnull=False) | Q(estimated_age__isnull=False),
+                name="youth_has_birth_date_or_estimated_age",
+            )
+        ]
+        indexes = [models.Index(fields=["region", "legal_last_name"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.legal_first_name} {self.legal_last_name}"
+        return f"{name} ({self.preferred_name})" if self.preferred_name else name
+
+    def age_on(self, day) -> int | None:
+        if self.date_of_birth is None:
+            return self.estimated_age
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def age(self) -> int | None:
+        return self.age_on(timezone.localdate())
+
+    @property
+    def address_for_display(self) -> str:
+        return "Confidential (Safe at Home)" if self.safe_at_home else self.address
+
+    def clean(self) -> None:
+        if self.date_of_birth is None and self.estimated_age is None:
+            raise ValidationError(
+                {"date_of_birth": "Give a date of birth, or an estimated age if it is unknown."}
+            )
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            raise ValidationError({"date_of_birth": "The date of birth is in the future."})
+
+
+class Indicator(models.Model):
+    """An indicator a referral can note; the list is data an administrator edits."""
+
+    class Exploitation(models.TextChoices):
+        SEX = "sex", "Sex trafficking"
+        LABOR = "labor", "Labor trafficking"
+        BOTH = "both", "Both"
+
+    key = models.SlugField(max_length=60, unique=True)
+    category = models.CharField(max_length=40)
+    label = models.CharField(max_length=200)
+    exploitation = models.CharField(max_length=10, choices=Exploitation.choices)
+    active = models.BooleanField(default=True, help_text="Inactive indicators are not offered.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "category", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ReferralSource(models.TextChoices):
+    SCHOOL = "school", "School"
+    LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
+    CPS = "cps", "Child protective services"
+    HEALTH_CARE = "health_care", "Health care"
+    HOTLINE = "hotline", "Hotline"
+    SELF = "self", "Self-referral"
+    FAMILY = "family", "Family"
+    COMMUNITY = "community", "Community organisation"
+    TRIBAL = "tribal", "Tribal agency"
+    OTHER = "other", "Other"
+
+
+class SuspectedExploitation(models.TextChoices):
+    SEX = "sex", "Sex"
+    LABOR = "labor", "Labor"
+    BOTH = "both", "Both"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Referral(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    youth = models.ForeignKey(Youth, on_delete=models.PROTECT, related_name="referrals")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField("received at")
+    source = models.CharField(max_length=20, choices=ReferralSource.choices)
+    reporter_name = models.CharField(max_length=120, blank=True)
+    reporter_contact = models.CharField(
+        max_length=200, blank=True, help_text="Phone or email of the person who reported."
+    )
+    narrative = models.TextField("concerns", help_text="What was observed or reported.")
+    indicators = models.ManyToManyField(Indicator, blank=True, related_name="+")
+    suspected_exploitation = models.CharField(
+        max_length=10, choices=SuspectedExploitation.choices, default=SuspectedExploitation.UNKNOWN
+    )
+    imminent_danger = models.BooleanField(default=False)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    logged_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Referral received {self.received_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if self.received_at and self.received_at > timezone.now():
+            raise ValidationError(
+                {"received_at": "The referral cannot be received in the future."}
+            )
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", "Received"
+    SCREENED = "screened", "Screened"
+    ROUTED = "routed", "Routed, awaiting acceptance"
+    DECLINED = "declined", "Declined, back with the hub"
+    ACCEPTED = "accepted", "Accepted"
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = [s for s in Status if s != Status.CLOSED]
+HUB_QUEUE_STATUSES = [Status.RECEIVED, Status.SCREENED, Status.DECLINED, Status.ROUTED]
+
+
+class ScreeningOutcome(models.TextChoices):
+    NOT_INDICATED = "not_indicated", "Not indicated"
+    AT_RISK = "at_risk", "At risk"
+    SUSPECTED = "suspected", "Suspected"
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class LegalBasis(models.TextChoices):
+    CONSENT = "consent", "Written consent on file"
+    MANDATED_CPS_REPORT = "mandated_cps_report", "Mandated CPS report (Wis. Stat. 48.981)"
+
+
+class ClosureReason(models.TextChoices):
+    SERVICES_COMPLETED = "services_completed", "Services completed"
+    NOT_INDICATED = "not_indicated", "Screened: trafficking not indicated"
+    DECLINED_SERVICES = "declined_services", "Youth or family declined services"
+    MOVED = "moved", "Moved out of the service area"
+    TRANSFERRED = "transferred", "Transferred to another agency or state"
+    AGED_OUT = "aged_out", "Aged out"
+    UNABLE_TO_LOCATE = "unable_to_locate", "Unable to locate"
+    DUPLICATE = "duplicate", "Duplicate referral"
+    OTHER = "other", "Other"
+
+
+class CaseNumberCounter(models.Model):
+    """The last case number handed out per region and year (locked when incremented)."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="one_counter_per_region_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"Region {self.region_id}, {self.year}: {self.last}"
+
+
+class Case(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(
+        "case number", max_length=20, unique=True, help_text="R{region}-{year}-{sequence}"
+    )
+    youth = models.ForeignKey(Youth, on_delete=models.PROTECT, related_name="cases")
+    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="case")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    county = models.ForeignKey(
+        County,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The youth's county when the case was opened (for caseload filters).",
+    )
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name="current agency",
+    )
+    assigned_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    screening_outcome = models.CharField(
+        max_length=20, choices=ScreeningOutcome.choices, blank=True
+    )
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    screened_at = models.DateTimeField(null=True, blank=True)
+    routing_basis = models.CharField(
+        max_length=30,
+        choices=LegalBasis.choices,
+        blank=True,
+        help_text="Why the current agency may receive the youth's information.",
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closure_reason = models.CharField(max_length=30, choices=ClosureReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(fields=["region", "status"]),
+            models.Index(fields=["agency", "status"]),
+            models.Index(fields=["-opened_at", "-id"], name="case_opened_keyset"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="case_routed_states_have_agency",
+                condition=~Q(status__in=["routed", "accepted", "active"])
+                | Q(agency__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="case_closed_has_reason",
+                condition=~Q(status="closed")
+                | (Q(closed_at__isnull=False) & ~Q(closure_reason="")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+
+class Consent(models.Model):
+    """Informed, written, time-limited consent to share with one named agency (VAWA/VOCA).
+
+    For an unemancipated minor both the youth and a parent or guardian (never
+    the alleged abuser) consent.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consents")
+    recipient = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name="recipient agency"
+    )
+    scope = models.CharField(max_length=200, help_text="What may be shared, and for what purpose.")
+    youth_consented = models.BooleanField(default=False)
+    guardian_consented = models.BooleanField("parent/guardian consented", default=False)
+    guardian_name = models.CharField("parent/guardian name", max_length=120, blank=True)
+    signed_on = models.DateField()
+    expires_on = models.DateField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="consent_expires_after_signing",
+                condition=Q(expires_on__gte=models.F("signed_on")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Consent to share with {self.recipient} until {self.expires_on}"
+
+    def is_current(self, day=None) -> bool:
+        day = day or timezone.localdate()
+        return (
+            self.revoked_at is None
+            and self.youth_consented
+            and self.guardian_consented
+            and self.signed_on <= day <= self.expires_on
+        )
+
+    def clean(self) -> None:
+        if self.signed_on and self.expires_on and self.expires_on < self.signed_on:
+            raise ValidationError({"expires_on": "Consent cannot expire before it was signed."})
+        if self.guardian_consented and not self.guardian_name.strip():
+            raise ValidationError({"guardian_name": "Name the parent or guardian who consented."})
+
+
+class CaseGrant(models.Model):
+    """A rare, consent-bound, expiring exception: one user may read one case.
+
+    Access normally comes from agency and region permissions; this exists for
+    e.g. a worker in another agency named in a consent. Read-only.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="grants")
+    expires_at = models.DateTimeField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} may read {self.case} until {self.expires_at:%Y-%m-%d}"
+
+
+class EventKind(models.TextChoices):
+    LOGGED = "logged", "Referral logged"
+    SCREENED = "screened", "Screened"
+    ROUTED = "routed", "Routed"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    ASSIGNED = "assigned", "Worker assigned"
+    NOTE_ADDED = "note_added", "Note added"
+    CONSENT_RECORDED = "consent_recorded", "Consent recorded"
+    CLOSED = "closed", "Closed"
+    REOPENED = "reopened", "Reopened"
+
+
+class CaseEvent(models.Model):
+    """One row per change of a case: the timeline and the audit trail (never edited)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    from_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class CaseNote(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Note by {self.author} on {self.created_at:%Y-%m-%d}"
+
+
+class AccessChannel(models.TextChoices):
+    PAGE = "page", "Case page"
+    API = "api", "API"
+    EXPORT = "export", "Export"
+    SEARCH = "search", "Search result opened"
+    ACTION = "action", "Action on the case"
+
+
+class CaseAccess(models.Model):
+    """Who looked at (or tried to look at) which case, when, from where."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    channel = models.CharField(max_length=10, choices=AccessChannel.choices)
+    granted = models.BooleanField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "case accesses"
+        indexes = [models.Index(fields=["case", "-at"]), models.Index(fields=["user", "-at"])]
+
+    def __str__(self) -> str:
+        outcome = "viewed" if self.granted else "was denied"
+        return f"{self.user} {outcome} {self.case} ({self.get_channel_display()})"

@@ -1,0 +1,241 @@
+"""The one door to case data. Nothing else reads `Case.objects` on behalf of a user.
+
+- `cases_visible_to(user)` for every list, count, search and export;
+- `get_case_for_user(user, case_id, write=...)` for one case: 404 when the
+  user may not see it (logged as denied), 403 when they may see but not act,
+  and an access-log row for every granted read.
+
+Visibility comes from django-guardian object permissions on agencies and
+regions (granted by memberships), plus rare per-case, consent-bound, expiring
+grants. Superusers get nothing for free: a case is never visible without one
+of those.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from cases.models import (
+    AccessChannel,
+    Case,
+    CaseAccess,
+    CaseEvent,
+    CaseGrant,
+    CaseNote,
+    Referral,
+    Status,
+    Youth,
+)
+from regions.models import AgencyUserObjectPermission, Region, RegionUserObjectPermission
+
+
+def _region_ids(user, codename: str):
+    return RegionUserObjectPermission.objects.filter(
+        user=user, permission__codename=codename
+    ).values("content_object_id")
+
+
+def _agency_ids(user, codename: str):
+    return AgencyUserObjectPermission.objects.filter(
+        user=user, permission__codename=codename
+    ).values("content_object_id")
+
+
+def cases_visible_to(user: AbstractBaseUser) -> QuerySet[Case]:
+    """Every case `user` may see, with what list pages and serializers need joined in."""
+    if not user.is_authenticated or not user.is_active:
+        return Case.objects.none()
+    grants = CaseGrant.objects.filter(
+        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).values("case_id")
+    return Case.objects.filter(
+        Q(region_id__in=_region_ids(user, "view_region_cases"))
+        | Q(agency_id__in=_agency_ids(user, "view_agency_cases"))
+        | Q(pk__in=grants)
+    ).select_related("youth", "referral", "region", "county", "agency", "assigned_worker")
+
+
+@dataclass(frozen=True)
+class CaseRights:
+    """What one user may do with one case they can see."""
+
+    is_hub: bool  # specialist of the case's region
+    is_agency: bool  # staff of the case's current agency
+    is_supervisor: bool  # supervisor of the case's current agency
+
+    @property
+    def can_write(self) -> bool:
+        return self.is_hub or self.is_agency
+
+    @property
+    def can_see_access_log(self) -> bool:
+        return self.is_hub or self.is_supervisor
+
+
+def case_rights(user: AbstractBaseUser, case: Case) -> CaseRights:
+    region_codes = set(
+        RegionUserObjectPermission.objects.filter(
+            user=user, content_object_id=case.region_id
+        ).values_list("permission__codename", flat=True)
+    )
+    agency_codes: set[str] = set()
+    if case.agency_id:
+        agency_codes = set(
+            AgencyUserObjectPermission.objects.filter(
+                user=user, content_object_id=case.agency_id
+            ).values_list("permission__codename", flat=True)
+        )
+    return CaseRights(
+        is_hub="work_region_cases" in region_codes,
+        is_agency="work_agency_cases" in agency_codes,
+        is_supervisor="supervise_agency" in agency_codes,
+    )
+
+
+def get_case_for_user(
+    user: AbstractBaseUser,
+    case_id,
+    *,
+    write: bool = False,
+    channel: str = AccessChannel.PAGE,
+    ip_address: str | None = None,
+) -> Case:
+    """The case `case_id` if `user` may see it; logs the access either way.
+
+    Raises Http404 when the case does not exist or is not visible (the two look
+    the same), PermissionDenied when `write` is asked of a read-only viewer.
+    """
+    case = cases_visible_to(user).filter(pk=case_id).first()
+    if case is None:
+        log_denied_access(user, case_id, channel=channel, ip_address=ip_address)
+        raise Http404("No case found.")
+    CaseAccess.objects.create(
+        case=case, user=user, channel=channel, granted=True, ip_address=ip_address
+    )
+    if write and not case_rights(user, case).can_write:
+        raise PermissionDenied("You can see this case but not change it.")
+    return case
+
+
+def referrals_visible_to(user: AbstractBaseUser) -> QuerySet[Referral]:
+    """Referrals of the cases `user` may see."""
+    return (
+        Referral.objects.filter(case__in=cases_visible_to(user))
+        .select_related("case", "youth__county", "region")
+        .prefetch_related("indicators")
+    )
+
+
+def get_referral_for_user(
+    user: AbstractBaseUser, referral_id, *, channel: str, ip_address: str | None = None
+) -> Referral:
+    """A referral through its case's door: 404 (logged) unless the case is visible."""
+    case_id = Case.objects.filter(referral_id=referral_id).values_list("pk", flat=True).first()
+    if case_id is None:
+        raise Http404("No referral found.")
+    case = get_case_for_user(user, case_id, channel=channel, ip_address=ip_address)
+    return referrals_visible_to(user).get(pk=case.referral_id)
+
+
+def linkable_youth(user: AbstractBaseUser, youth_id) -> Youth | None:
+    """A youth the user may link a new referral to: one in a case they can see."""
+    if not youth_id:
+        return None
+    return Youth.objects.filter(pk=youth_id, cases__in=cases_visible_to(user)).first()
+
+
+def log_denied_access(user, case_id, *, channel: str, ip_address: str | None) -> None:
+    """Record an attempt to open an existing case the user may not see."""
+    if user.is_authenticated and Case.objects.filter(pk=case_id).exists():
+        CaseAccess.objects.create(
+            case_id=case_id, user=user, channel=channel, granted=False, ip_address=ip_address
+        )
+
+
+def work_regions_of(user: AbstractBaseUser) -> list[Region]:
+    """Regions whose cases the user works as a hub specialist."""
+    return list(Region.objects.filter(pk__in=_region_ids(user, "work_region_cases")))
+
+
+def case_timeline(case: Case) -> QuerySet[CaseEvent]:
+    """The case's events, oldest first. Call only with a case from the door."""
+    return case.events.select_related("actor", "from_agency", "to_agency").order_by("at", "id")
+
+
+def case_notes(case: Case) -> QuerySet[CaseNote]:
+    return case.notes.select_related("author").order_by("-created_at", "-id")
+
+
+def case_access_log(user: AbstractBaseUser, case: Case) -> QuerySet[CaseAccess]:
+    """Who looked at this record: for the region's hub and the agency's supervisors."""
+    if not case_rights(user, case).can_see_access_log:
+        raise PermissionDenied("Only hub specialists and agency supervisors see the access log.")
+    return case.accesses.select_related("user").order_by("-at", "-id")
+
+
+def case_search_condition(query: str) -> Q:
+    """Matches a case number, or every word against the youth's names."""
+    query = query.strip()
+    condition = Q(number__icontains=query)
+    words = query.split()
+    if words:
+        names = Q()
+        for word in words:
+            names &= (
+                Q(youth__legal_first_name__icontains=word)
+                | Q(youth__legal_last_name__icontains=word)
+                | Q(youth__preferred_name__icontains=word)
+            )
+        condition |= names
+    return condition
+
+
+def cases_search(user: AbstractBaseUser, query: str) -> QuerySet[Case]:
+    """Cases visible to `user` whose number or youth's name matches `query`."""
+    visible = cases_visible_to(user)
+    return visible.filter(case_search_condition(query)) if query.strip() else visible
+
+
+def hub_queue(user: AbstractBaseUser) -> QuerySet[Case]:
+    """Cases waiting on the hub: new, unrouted, declined, awaiting acceptance."""
+    return cases_visible_to(user).filter(
+        region_id__in=_region_ids(user, "work_region_cases"),
+        status__in=[Status.RECEIVED, Status.SCREENED, Status.DECLINED, Status.ROUTED],
+    )
+
+
+def hub_queue_counts(user: AbstractBaseUser) -> dict[str, int]:
+    rows = hub_queue(user).order_by().values("status").annotate(n=Count("pk"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def youth_matches(user: AbstractBaseUser, *, region_ids, first: str, last: str, born=None):
+    """Youth already known in the user's regions who may be the same person.
+
+    A match: the last name starts alike and the first initial (or the alias)
+    fits, or the same date of birth with the same last initial. Only youth with
+    a case the user can see are offered, so the lookup reveals nothing new.
+    """
+    first, last = first.strip(), last.strip()
+    if len(last) < 2:
+        return Youth.objects.none()
+    name_match = Q(legal_last_name__istartswith=last[:3])
+    if first:
+        name_match &= Q(legal_first_name__istartswith=first[0]) | Q(
+            preferred_name__icontains=first
+        )
+    condition = name_match
+    if born:
+        condition |= Q(date_of_birth=born, legal_last_name__istartswith=last[0])
+    visible = cases_visible_to(user).filter(youth=OuterRef("pk"))
+    return (
+        Youth.objects.filter(region_id__in=region_ids)
+        .filter(condition)
+        .filter(Exists(visible))
+        .select_related("county", "tribe")
+        .order_by("legal_last_name", "legal_first_name")[:5]
+    )

@@ -1,0 +1,459 @@
+"""Every write to a case. Each service locks the case row, checks who is acting and
+the current state, writes the change and its timeline event in one transaction.
+
+Errors:
+- django ValidationError: bad input (shown next to the field, a 400 in the API);
+- PermissionDenied: the actor may see the case but not do this (403);
+- CaseConflict: the case is not in a state that allows this, typically because
+  someone else changed it first (409). Nothing is written in any of these cases.
+"""
+
+import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseGrant,
+    CaseNote,
+    CaseNumberCounter,
+    ClosureReason,
+    Consent,
+    EventKind,
+    Indicator,
+    LegalBasis,
+    Referral,
+    ScreeningOutcome,
+    Status,
+    Youth,
+)
+from cases.selectors import case_rights, cases_visible_to
+from regions.models import AGENCY_ROLES, Agency, Membership, Region, RegionUserObjectPermission
+
+
+class CaseConflict(Exception):
+    """The case is not (or no longer) in a state that allows the change."""
+
+
+def _may_work_region(user: AbstractBaseUser, region: Region) -> bool:
+    return RegionUserObjectPermission.objects.filter(
+        user=user, content_object=region, permission__codename="work_region_cases"
+    ).exists()
+
+
+def _locked_case(case_id) -> Case:
+    try:
+        return Case.objects.select_for_update().get(pk=case_id)
+    except Case.DoesNotExist:
+        raise CaseConflict("This case no longer exists.") from None
+
+
+def _check_state(case: Case, allowed: list[str], action: str, expected_status: str | None) -> None:
+    if expected_status and case.status != expected_status:
+        raise CaseConflict(
+            f"Case {case.number} changed while you were looking at it: it is now "
+            f"'{case.get_status_display()}'. Reload the case to see what happened."
+        )
+    if case.status not in allowed:
+        raise CaseConflict(
+            f"Case {case.number} is '{case.get_status_display()}' and cannot be {action}."
+        )
+
+
+def _require_hub(actor, case: Case) -> None:
+    if not case_rights(actor, case).is_hub:
+        raise PermissionDenied("Only the region's hub specialists can do this.")
+
+
+def _require_agency(actor, case: Case) -> None:
+    if not case_rights(actor, case).is_agency:
+        raise PermissionDenied("Only staff of the case's current agency can do this.")
+
+
+def _require_writer(actor, case: Case) -> None:
+    if not case_rights(actor, case).can_write:
+        raise PermissionDenied("You can see this case but not change it.")
+
+
+def _event(case: Case, kind: str, actor, *, from_status="", from_agency=None, reason="") -> None:
+    CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=case.status,
+        from_agency=from_agency,
+        to_agency=case.agency,
+        reason=reason,
+    )
+
+
+def _case_number(region: Region, year: int) -> str:
+    counter, _ = CaseNumberCounter.objects.select_for_update().get_or_create(
+        region=region, year=year
+    )
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"R{region.number}-{year}-{counter.last:04d}"
+
+
+def referral_create(
+    *,
+    logged_by: AbstractBaseUser,
+    region: Region,
+    youth: Youth | None = None,
+    youth_data: dict | None = None,
+    referral_data: dict,
+    indicators: list[Indicator] = (),
+) -> Case:
+    """Log a referral and open its case (status received), for a youth new or already known.
+
+    Only a hub specialist of `region` may call this. An existing youth must
+    have a case the logger can see (no linking to strangers' records).
+    """
+    if not _may_work_region(logged_by, region):
+        raise PermissionDenied("Only the region's hub specialists log referrals.")
+    with transaction.atomic():
+        if youth is None:
+            youth = Youth(region=region, **(youth_data or {}))
+            youth.full_clean()
+            youth.save()
+        elif not cases_visible_to(logged_by).filter(youth=youth).exists():
+            raise ValidationError({"youth": "That youth is not one of your region's records."})
+
+        referral = Referral(youth=youth, region=region, logged_by=logged_by, **referral_data)
+        referral.full_clean()
+        referral.save()
+        referral.indicators.set(indicators)
+
+        received_year = timezone.localtime(referral.received_at).year
+        case = Case(
+            number=_case_number(region, received_year),
+            youth=youth,
+            referral=referral,
+            region=region,
+            county=youth.county,
+            status=Status.RECEIVED,
+        )
+        case.save()
+        _event(case, EventKind.LOGGED, logged_by, reason=referral.get_source_display())
+    return case
+
+
+def case_screen(
+    *,
+    case_id,
+    actor: AbstractBaseUser,
+    outcome: str,
+    note: str = "",
+    expected_status: str | None = None,
+) -> Case:
+    """Record the screening outcome (hub). A received case becomes screened."""
+    if outcome not in ScreeningOutcome.values:
+        raise ValidationError({"outcome": "Choose a screening outcome."})
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_hub(actor, case)
+        _check_state(
+            case, [Status.RECEIVED, Status.SCREENED, Status.DECLINED], "screened", expected_status
+        )
+        before = case.status
+        case.screening_outcome = outcome
+        case.screened_by = actor
+        case.screened_at = timezone.now()
+        if case.status == Status.RECEIVED:
+            case.status = Status.SCREENED
+        case.save(
+            update_fields=[
+                "screening_outcome",
+                "screened_by",
+                "screened_at",
+                "status",
+                "updated_at",
+            ]
+        )
+        reason = ScreeningOutcome(outcome).label + (f": {note}" if note else "")
+        _event(case, EventKind.SCREENED, actor, from_status=before, reason=reason)
+    return case
+
+
+def agency_serves_youth(agency: Agency, youth: Youth) -> bool:
+    """The agency serves the youth's own county or tribe."""
+    return agency.county_id == youth.county_id or (
+        youth.tribe_id is not None and agency.tribe_id == youth.tribe_id
+    )
+
+
+def current_consent(case: Case, agency: Agency) -> Consent | None:
+    today = timezone.localdate()
+    for consent in case.consents.filter(recipient=agency, revoked_at__isnull=True):
+        if consent.is_current(today):
+            return consent
+    return None
+
+
+def case_route(
+    *,
+    case_id,
+    actor: AbstractBaseUser,
+    agency: Agency,
+    legal_basis: str = "",
+    reason: str = "",
+    expected_status: str | None = None,
+) -> Case:
+    """Route a screened (or declined) case to an agency (hub).
+
+    Routing outside the youth's own county or tribe needs a current consent
+    naming that agency or a recorded legal basis (a mandated CPS report).
+    """
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_hub(actor, case)
+        _check_state(case, [Status.SCREENED, Status.DECLINED], "routed", expected_status)
+        if case.screening_outcome == ScreeningOutcome.NOT_INDICATED:
+            raise ValidationError(
+                {"agency": "This case was screened as not indicated; screen it again to route it."}
+            )
+        youth = case.youth
+        basis = ""
+        if not agency_serves_youth(agency, youth):
+            if legal_basis == LegalBasis.MANDATED_CPS_REPORT:
+                basis = legal_basis
+            elif current_consent(case, agency):
+                basis = LegalBasis.CONSENT
+            else:
+                raise ValidationError(
+                    {
+                        "agency": (
+                            f"{agency} does not serve the youth's county or tribe. Record a "
+                            "current consent naming this agency, or a legal basis, first."
+                        )
+                    }
+                )
+        before, from_agency = case.status, case.agency
+        case.agency = agency
+        case.routing_basis = basis
+        case.assigned_worker = None
+        case.status = Status.ROUTED
+        case.save(
+            update_fields=["agency", "routing_basis", "assigned_worker", "status", "updated_at"]
+        )
+        _event(
+            case,
+            EventKind.ROUTED,
+            actor,
+            from_status=before,
+            from_agency=from_agency,
+            reason=reason,
+        )
+    return case
+
+
+def case_accept(*, case_id, actor: AbstractBaseUser, expected_status: str | None = None) -> Case:
+    """The current agency takes the routed case on (agency staff)."""
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_agency(actor, case)
+        _check_state(case, [Status.ROUTED], "accepted", expected_status)
+        case.status = Status.ACCEPTED
+        case.save(update_fields=["status", "updated_at"])
+        _event(case, EventKind.ACCEPTED, actor, from_status=Status.ROUTED)
+    return case
+
+
+def case_decline(
+    *, case_id, actor: AbstractBaseUser, reason: str, expected_status: str | None = None
+) -> Case:
+    """The agency sends the routed case back to the hub queue, saying why (agency staff).
+
+    The agency loses access at once; the timeline keeps the fact.
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the referral is declined."})
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_agency(actor, case)
+        _check_state(case, [Status.ROUTED], "declined", expected_status)
+        from_agency = case.agency
+        case.agency = None
+        case.routing_basis = ""
+        case.status = Status.DECLINED
+        case.save(update_fields=["agency", "routing_basis", "status", "updated_at"])
+        _event(
+            case,
+            EventKind.DECLINED,
+            actor,
+            from_status=Status.ROUTED,
+            from_agency=from_agency,
+            reason=reason.strip(),
+        )
+    return case
+
+
+def agency_workers(agency: Agency):
+    """Users who may be assigned the agency's cases (active staff or supervisors)."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__agency=agency,
+            memberships__role__in=AGENCY_ROLES,
+            memberships__revoked_at__isnull=True,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def case_assign(
+    *, case_id, actor: AbstractBaseUser, worker: AbstractBaseUser, expected_status=None
+) -> Case:
+    """Give an accepted case a worker of the agency; the case becomes active (agency staff)."""
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_agency(actor, case)
+        _check_state(case, [Status.ACCEPTED, Status.ACTIVE], "assigned", expected_status)
+        if not agency_workers(case.agency).filter(pk=worker.pk).exists():
+            raise ValidationError({"worker": f"{worker} is not on the staff of {case.agency}."})
+        before = case.status
+        case.assigned_worker = worker
+        case.status = Status.ACTIVE
+        case.save(update_fields=["assigned_worker", "status", "updated_at"])
+        name = worker.get_full_name() or worker.get_username()
+        _event(case, EventKind.ASSIGNED, actor, from_status=before, reason=f"Assigned to {name}")
+    return case
+
+
+def case_note_add(*, case_id, actor: AbstractBaseUser, body: str) -> CaseNote:
+    """Add a note to the case (hub or current agency)."""
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write the note before saving it."})
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_writer(actor, case)
+        note = CaseNote.objects.create(case=case, author=actor, body=body)
+        _event(case, EventKind.NOTE_ADDED, actor, from_status=case.status)
+    return note
+
+
+def case_close(
+    *,
+    case_id,
+    actor: AbstractBaseUser,
+    reason: str,
+    note: str = "",
+    expected_status: str | None = None,
+) -> Case:
+    """Close an open case with a reason (hub or current agency)."""
+    if reason not in ClosureReason.values:
+        raise ValidationError({"reason": "Choose why the case is closed."})
+    if reason == ClosureReason.OTHER and not note.strip():
+        raise ValidationError({"note": "Say why, when the reason is 'Other'."})
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_writer(actor, case)
+        _check_state(case, [s for s in Status if s != Status.CLOSED], "closed", expected_status)
+        before = case.status
+        case.status = Status.CLOSED
+        case.closed_at = timezone.now()
+        case.closure_reason = reason
+        case.save(update_fields=["status", "closed_at", "closure_reason", "updated_at"])
+        text = ClosureReason(reason).label + (f": {note.strip()}" if note.strip() else "")
+        _event(case, EventKind.CLOSED, actor, from_status=before, reason=text)
+    return case
+
+
+def case_reopen(
+    *, case_id, actor: AbstractBaseUser, reason: str, expected_status: str | None = None
+) -> Case:
+    """Reopen a closed case, saying why (hub or current agency)."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the case is reopened."})
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_writer(actor, case)
+        _check_state(case, [Status.CLOSED], "reopened", expected_status)
+        if case.agency_id:
+            case.status = Status.ACTIVE if case.assigned_worker_id else Status.ACCEPTED
+        else:
+            case.status = Status.SCREENED if case.screening_outcome else Status.RECEIVED
+        case.closed_at = None
+        case.closure_reason = ""
+        case.save(update_fields=["status", "closed_at", "closure_reason", "updated_at"])
+        _event(case, EventKind.REOPENED, actor, from_status=Status.CLOSED, reason=reason.strip())
+    return case
+
+
+def consent_record(
+    *,
+    case_id,
+    actor: AbstractBaseUser,
+    recipient: Agency,
+    scope: str,
+    youth_consented: bool,
+    guardian_consented: bool,
+    guardian_name: str,
+    signed_on: datetime.date,
+    expires_on: datetime.date,
+) -> Consent:
+    """Record a written consent to share with `recipient` (hub or current agency)."""
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_writer(actor, case)
+        consent = Consent(
+            case=case,
+            recipient=recipient,
+            scope=scope,
+            youth_consented=youth_consented,
+            guardian_consented=guardian_consented,
+            guardian_name=guardian_name,
+            signed_on=signed_on,
+            expires_on=expires_on,
+            recorded_by=actor,
+        )
+        consent.full_clean()
+        if not (youth_consented and guardian_consented):
+            raise ValidationError(
+                "A minor's consent needs both the youth and a parent or guardian (never the "
+                "alleged abuser)."
+            )
+        consent.save()
+        _event(
+            case,
+            EventKind.CONSENT_RECORDED,
+            actor,
+            from_status=case.status,
+            reason=f"Consent to share with {recipient} until {expires_on:%Y-%m-%d}: {scope}",
+        )
+    return consent
+
+
+def case_grant_create(
+    *, case_id, actor: AbstractBaseUser, user: AbstractBaseUser, consent: Consent
+) -> CaseGrant:
+    """Let one user of the consent's recipient agency read one case until the consent expires.
+
+    The rare exception to agency/region permissions (hub only).
+    """
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_hub(actor, case)
+        if consent.case_id != case.pk or not consent.is_current():
+            raise ValidationError({"consent": "Choose a current consent recorded on this case."})
+        if not Membership.objects.active().filter(user=user, agency=consent.recipient).exists():
+            raise ValidationError({"user": f"{user} does not work for {consent.recipient}."})
+        end_of_consent = datetime.datetime.combine(
+            consent.expires_on + datetime.timedelta(days=1),
+            datetime.time.min,
+            tzinfo=timezone.get_current_timezone(),
+        )
+        return CaseGrant.objects.create(
+            case=case, user=user, consent=consent, expires_at=end_of_consent, granted_by=actor
+        )

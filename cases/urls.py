@@ -1,0 +1,23 @@
+from django.urls import path
+
+from cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("referrals/new/", views.referral_new, name="referral-new"),
+    path("referrals/youth-matches/", views.youth_match_list, name="youth-matches"),
+    path("hub/queue/", views.hub_queue_view, name="hub-queue"),
+    path("cases/", views.case_list, name="list"),
+    path("cases/<uuid:case_id>/", views.case_detail, name="detail"),
+    path("cases/<uuid:case_id>/screen/", views.case_screen, name="screen"),
+    path("cases/<uuid:case_id>/route/", views.case_route, name="route"),
+    path("cases/<uuid:case_id>/accept/", views.case_accept, name="accept"),
+    path("cases/<uuid:case_id>/decline/", views.case_decline, name="decline"),
+    path("cases/<uuid:case_id>/assign/", views.case_assign, name="assign"),
+    path("cases/<uuid:case_id>/notes/", views.case_note, name="note"),
+    path("cases/<uuid:case_id>/close/", views.case_close, name="close"),
+    path("cases/<uuid:case_id>/reopen/", views.case_reopen, name="reopen"),
+    path("cases/<uuid:case_id>/consents/", views.case_consent, name="consent"),
+    path("cases/<uuid:case_id>/access-log/", views.case_access_log_view, name="access-log"),
+]

@@ -1,0 +1,432 @@
+"""Case pages. Thin: parse, go through the door or call one service, render."""
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cases import services
+from cases.filters import CaseFilter, case_filter_counties
+from cases.forms import (
+    AssignForm,
+    CloseForm,
+    ConsentForm,
+    DeclineForm,
+    NoteForm,
+    ReferralForm,
+    ReopenForm,
+    RouteForm,
+    ScreenForm,
+    StatusAwareForm,
+    YouthForm,
+)
+from cases.models import AccessChannel, Status
+from cases.pagination import SORT_LABELS, keyset_page
+from cases.selectors import (
+    case_access_log,
+    case_notes,
+    case_rights,
+    case_timeline,
+    cases_visible_to,
+    get_case_for_user,
+    hub_queue,
+    linkable_youth,
+    log_denied_access,
+    work_regions_of,
+    youth_matches,
+)
+from regions.models import Role
+from regions.selectors import memberships_of
+
+PAGE_SIZE = 25
+CASE_ROLES = {Role.HUB_SPECIALIST, Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR}
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def case_worker_required(view):
+    """Case pages are for hub specialists and agency staff only.
+
+    Anyone else (a state administrator, a user without membership) gets a
+    friendly page saying why, and an attempt on a case is logged as denied.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        roles = {m.role for m in memberships_of(request.user)}
+        if not roles & CASE_ROLES:
+            if "case_id" in kwargs:
+                log_denied_access(
+                    request.user,
+                    kwargs["case_id"],
+                    channel=AccessChannel.PAGE,
+                    ip_address=client_ip(request),
+                )
+            template = (
+                "cases/state_admin_no_cases.html"
+                if Role.STATE_ADMIN in roles
+                else "cases/no_case_access.html"
+            )
+            return render(request, template, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def hub_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not work_regions_of(request.user):
+            raise PermissionDenied("Only hub specialists log referrals and see the hub queue.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _door(request, case_id, *, write=False, channel=AccessChannel.PAGE):
+    return get_case_for_user(
+        request.user, case_id, write=write, channel=channel, ip_address=client_ip(request)
+    )
+
+
+# ----------------------------------------------------------------------------- lists
+
+
+@require_GET
+@case_worker_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    visible = cases_visible_to(request.user)
+    case_filter = CaseFilter(request.GET, queryset=visible, request=request)
+    case_filter.form.fields["county"].widget = _county_select(visible)
+    sort = request.GET.get("sort", "newest")
+    page = keyset_page(
+        case_filter.qs if case_filter.is_valid() else visible.none(),
+        sort=sort,
+        after=request.GET.get("after"),
+        size=PAGE_SIZE,
+    )
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "filter": case_filter,
+            "page": page,
+            "sort": sort if sort in SORT_LABELS else "newest",
+            "sort_labels": SORT_LABELS,
+            "query": query.urlencode(),
+            "searching": bool(request.GET.get("q", "").strip()),
+        },
+    )
+
+
+def _county_select(visible):
+    return forms.Select(choices=case_filter_counties(visible))
+
+
+@require_GET
+@case_worker_required
+@hub_required
+def hub_queue_view(request: HttpRequest) -> HttpResponse:
+    cases = list(hub_queue(request.user).order_by("opened_at", "id"))
+    sections = [
+        ("new", "New referrals to screen", Status.RECEIVED),
+        ("unrouted", "Screened, not yet routed", Status.SCREENED),
+        ("declined", "Declined by an agency, to route again", Status.DECLINED),
+        ("awaiting", "Routed, awaiting acceptance", Status.ROUTED),
+    ]
+    grouped = [
+        (key, title, [c for c in cases if c.status == status]) for key, title, status in sections
+    ]
+    return render(request, "cases/hub_queue.html", {"sections": grouped})
+
+
+# ----------------------------------------------------------------------------- intake
+
+
+@require_http_methods(["GET", "POST"])
+@case_worker_required
+@hub_required
+def referral_new(request: HttpRequest) -> HttpResponse:
+    regions = work_regions_of(request.user)
+    youth_form = YouthForm(request.POST or None, prefix="youth")
+    referral_form = ReferralForm(request.POST or None, prefix="referral", regions=regions)
+    existing = None
+    if request.method == "POST" and referral_form.is_valid():
+        existing = linkable_youth(request.user, referral_form.cleaned_data.get("existing_youth"))
+        if existing is None and referral_form.cleaned_data.get("existing_youth"):
+            referral_form.add_error(None, "The youth chosen to link is not one of your records.")
+        youth_ok = existing is not None or youth_form.is_valid()
+        if youth_ok and not referral_form.errors:
+            data = referral_form.cleaned_data
+            try:
+                case = services.referral_create(
+                    logged_by=request.user,
+                    region=data["region"],
+                    youth=existing,
+                    youth_data=None if existing else youth_form.cleaned_data,
+                    referral_data={
+                        k: data[k]
+                        for k in (
+                            "received_at",
+                            "source",
+                            "reporter_name",
+                            "reporter_contact",
+                            "narrative",
+                            "suspected_exploitation",
+                            "imminent_danger",
+                        )
+                    },
+                    indicators=list(data["indicators"]),
+                )
+            except ValidationError as exc:
+                _errors_to_forms(exc, youth_form, referral_form)
+            else:
+                messages.success(request, f"Referral logged as case {case.number}.")
+                return redirect("cases:detail", case_id=case.pk)
+    elif request.method == "POST":
+        youth_form.is_valid()  # show every error at once, not form by form
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "cases/referral_form.html",
+        {"youth_form": youth_form, "referral_form": referral_form, "linked_youth": existing},
+        status=status,
+    )
+
+
+def _errors_to_forms(exc: ValidationError, *forms) -> None:
+    if not hasattr(exc, "error_dict"):
+        forms[-1].add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        target = next((f for f in forms if field in f.fields), None)
+        (target or forms[-1]).add_error(field if target else None, errors)
+
+
+@require_GET
+@case_worker_required
+@hub_required
+def youth_match_list(request: HttpRequest) -> HttpResponse:
+    """HTMX: youth already known in the region who may be the one being referred."""
+    params = request.GET
+    form = YouthForm(
+        QueryDict(mutable=True) | {k: v for k, v in params.items() if k.startswith("youth-")},
+        prefix="youth",
+    )
+    born = form["date_of_birth"].value() or None
+    try:
+        born = form.fields["date_of_birth"].clean(born) if born else None
+    except ValidationError:
+        born = None
+    matches = youth_matches(
+        request.user,
+        region_ids=[r.pk for r in work_regions_of(request.user)],
+        first=params.get("youth-legal_first_name", ""),
+        last=params.get("youth-legal_last_name", ""),
+        born=born,
+    )
+    return render(request, "cases/partials/youth_matches.html", {"matches": matches})
+
+
+# ----------------------------------------------------------------------------- one case
+
+
+@require_GET
+@case_worker_required
+def case_detail(request: HttpRequest, case_id) -> HttpResponse:
+    channel = AccessChannel.SEARCH if request.GET.get("from") == "search" else AccessChannel.PAGE
+    case = _door(request, case_id, channel=channel)
+    return _render_case(request, case)
+
+
+def _render_case(request, case, *, forms=None, status=200) -> HttpResponse:
+    rights = case_rights(request.user, case)
+    initial = {"expected_status": case.status}
+    workers = services.agency_workers(case.agency) if case.agency_id else None
+    context = {
+        "case": case,
+        "rights": rights,
+        "referral": case.referral,
+        "indicators": case.referral.indicators.all(),
+        "timeline": case_timeline(case),
+        "notes": case_notes(case),
+        "consents": case.consents.select_related("recipient").order_by("-signed_on"),
+        "screen_form": ScreenForm(initial=initial),
+        "decline_form": DeclineForm(initial=initial),
+        "assign_form": AssignForm(initial=initial, workers=workers)
+        if workers is not None
+        else None,
+        "note_form": NoteForm(),
+        "close_form": CloseForm(initial=initial),
+        "reopen_form": ReopenForm(initial=initial),
+        "consent_form": ConsentForm(),
+        "open_form": None,
+    }
+    context.update(forms or {})
+    return render(request, "cases/case_detail.html", context, status=status)
+
+
+def _case_action(
+    form_class, run, *, success: str, form_name: str, gone_after: bool = False, form_kwargs=None
+):
+    """A POST that changes a case: door (write), form, one service, redirect or re-render."""
+
+    @require_POST
+    @case_worker_required
+    def view(request: HttpRequest, case_id) -> HttpResponse:
+        case = _door(request, case_id, write=True, channel=AccessChannel.ACTION)
+        kwargs = form_kwargs(case) if form_kwargs else {}
+        form = form_class(request.POST, **kwargs)
+        if form.is_valid():
+            try:
+                run(request, case, form.cleaned_data)
+            except ValidationError as exc:
+                _errors_to_forms(exc, form)
+            except services.CaseConflict as exc:
+                messages.error(request, str(exc))
+                return redirect("cases:detail", case_id=case.pk)
+            else:
+                messages.success(request, success.format(case=case))
+                if gone_after:
+                    return redirect("cases:list")
+                return redirect("cases:detail", case_id=case.pk)
+        return _render_case(
+            request, case, forms={form_name: form, "open_form": form_name}, status=400
+        )
+
+    return view
+
+
+def _expected(data):
+    return data.get("expected_status") or None
+
+
+case_screen = _case_action(
+    ScreenForm,
+    lambda request, case, data: services.case_screen(
+        case_id=case.pk,
+        actor=request.user,
+        outcome=data["outcome"],
+        note=data["note"],
+        expected_status=_expected(data),
+    ),
+    success="Screening recorded for {case.number}.",
+    form_name="screen_form",
+)
+case_accept = _case_action(
+    StatusAwareForm,
+    lambda request, case, data: services.case_accept(
+        case_id=case.pk, actor=request.user, expected_status=_expected(data)
+    ),
+    success="You accepted case {case.number}.",
+    form_name="accept_form",
+)
+case_decline = _case_action(
+    DeclineForm,
+    lambda request, case, data: services.case_decline(
+        case_id=case.pk,
+        actor=request.user,
+        reason=data["reason"],
+        expected_status=_expected(data),
+    ),
+    success="Case {case.number} was declined and returned to the hub.",
+    form_name="decline_form",
+    gone_after=True,
+)
+case_assign = _case_action(
+    AssignForm,
+    lambda request, case, data: services.case_assign(
+        case_id=case.pk,
+        actor=request.user,
+        worker=data["worker"],
+        expected_status=_expected(data),
+    ),
+    success="Worker assigned to {case.number}.",
+    form_name="assign_form",
+    form_kwargs=lambda case: {"workers": services.agency_workers(case.agency)},
+)
+case_note = _case_action(
+    NoteForm,
+    lambda request, case, data: services.case_note_add(
+        case_id=case.pk, actor=request.user, body=data["body"]
+    ),
+    success="Note added.",
+    form_name="note_form",
+)
+case_close = _case_action(
+    CloseForm,
+    lambda request, case, data: services.case_close(
+        case_id=case.pk,
+        actor=request.user,
+        reason=data["reason"],
+        note=data["note"],
+        expected_status=_expected(data),
+    ),
+    success="Case {case.number} closed.",
+    form_name="close_form",
+)
+case_reopen = _case_action(
+    ReopenForm,
+    lambda request, case, data: services.case_reopen(
+        case_id=case.pk,
+        actor=request.user,
+        reason=data["reason"],
+        expected_status=_expected(data),
+    ),
+    success="Case {case.number} reopened.",
+    form_name="reopen_form",
+)
+case_consent = _case_action(
+    ConsentForm,
+    lambda request, case, data: services.consent_record(
+        case_id=case.pk, actor=request.user, **data
+    ),
+    success="Consent recorded.",
+    form_name="consent_form",
+)
+
+
+@require_http_methods(["GET", "POST"])
+@case_worker_required
+def case_route(request: HttpRequest, case_id) -> HttpResponse:
+    case = _door(request, case_id, write=True, channel=AccessChannel.ACTION)
+    if not case_rights(request.user, case).is_hub:
+        raise PermissionDenied("Only the region's hub specialists route cases.")
+    form = RouteForm(request.POST or None, case=case, initial={"expected_status": case.status})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.case_route(
+                case_id=case.pk,
+                actor=request.user,
+                agency=data["agency"],
+                legal_basis=data["legal_basis"],
+                reason=data["reason"],
+                expected_status=_expected(data),
+            )
+        except ValidationError as exc:
+            _errors_to_forms(exc, form)
+        except services.CaseConflict as exc:
+            messages.error(request, str(exc))
+            return redirect("cases:detail", case_id=case.pk)
+        else:
+            messages.success(request, f"Case {case.number} routed to {data['agency']}.")
+            return redirect("cases:detail", case_id=case.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "cases/route.html", {"case": case, "form": form}, status=status)
+
+
+@require_GET
+@case_worker_required
+def case_access_log_view(request: HttpRequest, case_id) -> HttpResponse:
+    case = _door(request, case_id)
+    accesses = case_access_log(request.user, case)[:500]
+    return render(request, "cases/access_log.html", {"case": case, "accesses": accesses})
