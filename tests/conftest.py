@@ -18,6 +18,17 @@ PERSONA_PASSWORD = "correct-horse-battery-staple"
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         wisconsin_load()
+        _personas_ensure()
+
+
+def _personas_ensure():
+    user_model = get_user_model()
+    personas_ensure(password=PERSONA_PASSWORD)
+    outsider, _ = user_model.objects.get_or_create(
+        username="outsider", defaults={"email": "outsider@example.org"}
+    )
+    outsider.set_password(PERSONA_PASSWORD)
+    outsider.save()
 
 
 @pytest.fixture
@@ -28,13 +39,15 @@ def wisconsin(db):
 
 @pytest.fixture
 def personas(wisconsin):
-    """{username: user} for every demo persona plus `outsider` (no membership)."""
-    personas_ensure(password=PERSONA_PASSWORD)
-    user_model = get_user_model()
-    users = {u.username: u for u in user_model.objects.filter(username__in=_persona_names())}
-    users["outsider"] = user_model.objects.create_user(
-        "outsider", password=PERSONA_PASSWORD, email="outsider@example.org"
-    )
+    """{username: user} for every demo persona plus `outsider` (no membership).
+
+    Created once per test database; again after a transactional test emptied it.
+    """
+    names = [*_persona_names(), "outsider"]
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
+    if len(users) != len(names):
+        _personas_ensure()
+        users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
     return users
 
 

@@ -83,6 +83,8 @@ class TestLoadWisconsin:
         assert Tribe.objects.get(name="Ho-Chunk Nation").counties.count() == 10
 
     def test_agencies_sit_in_the_region_of_what_they_serve(self):
+        reference_data_clear()
+        wisconsin_load()
         outagamie = Agency.objects.get(county__name="Outagamie")
         assert outagamie.region.number == 2
         menominee = Agency.objects.get(tribe__name="Menominee Indian Tribe of Wisconsin")

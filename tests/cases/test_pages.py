@@ -1,0 +1,365 @@
+import datetime
+import html
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import AccessChannel, Case, CaseAccess, Indicator, Status, Youth
+from regions.models import Agency, County, Region
+
+pytestmark = pytest.mark.django_db
+
+
+def referral_post(**overrides):
+    data = {
+        "youth-legal_first_name": "Harper",
+        "youth-legal_last_name": "Lindqvist",
+        "youth-date_of_birth": "2010-02-03",
+        "youth-gender": "female",
+        "youth-race_ethnicity": "white",
+        "youth-county": County.objects.get(name="Outagamie").pk,
+        "referral-received_at": (timezone.localtime() - datetime.timedelta(hours=1)).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
+        "referral-source": "school",
+        "referral-narrative": "Counselor saw an older man pick her up from school daily.",
+        "referral-suspected_exploitation": "sex",
+        "referral-indicators": [Indicator.objects.get(key="older_partner").pk],
+        "referral-region": Region.objects.get(number=2).pk,
+    }
+    data.update(overrides)
+    return data
+
+
+class TestNewReferral:
+    def test_form_is_labelled(self, client_for, personas):
+        response = client_for(personas["hub2.specialist"]).get(reverse("cases:referral-new"))
+
+        assert response.status_code == 200
+        for field in ("youth-legal_first_name", "youth-date_of_birth", "referral-narrative"):
+            assert f'<label for="id_{field}">' in response.text
+        assert "<legend>Indicators" in response.text
+
+    def test_logging_a_referral_opens_the_case(self, client_for, personas):
+        response = client_for(personas["hub2.specialist"]).post(
+            reverse("cases:referral-new"), referral_post()
+        )
+
+        case = Case.objects.get(youth__legal_last_name="Lindqvist")
+        assert response.status_code == 302
+        assert response["Location"] == reverse("cases:detail", args=[case.pk])
+        assert case.status == Status.RECEIVED
+        assert list(case.referral.indicators.values_list("key", flat=True)) == ["older_partner"]
+
+    def test_errors_are_shown_next_to_the_fields_and_nothing_is_saved(self, client_for, personas):
+        before = (Youth.objects.count(), Case.objects.count())
+
+        response = client_for(personas["hub2.specialist"]).post(
+            reverse("cases:referral-new"),
+            referral_post(
+                **{
+                    "youth-date_of_birth": "",
+                    "referral-narrative": "",
+                    "referral-source": "carrier pigeon",
+                }
+            ),
+        )
+
+        assert response.status_code == 400
+        text = response.text
+        assert 'role="alert"' in text
+        assert 'id="id_youth-date_of_birth_error"' in text
+        assert "Give a date of birth, or an estimated age" in text
+        assert 'aria-invalid="true"' in text
+        assert 'id="id_referral-narrative_error"' in text
+        assert "Select a valid choice" in text
+        assert 'value="Harper"' in text  # what was typed is kept
+        assert (Youth.objects.count(), Case.objects.count()) == before
+
+    def test_linking_an_existing_youth_instead_of_a_duplicate(
+        self, client_for, personas, routed_case
+    ):
+        client = client_for(personas["hub2.specialist"])
+
+        client.post(
+            reverse("cases:referral-new"),
+            referral_post(
+                **{
+                    "referral-existing_youth": str(routed_case.youth_id),
+                    "youth-legal_first_name": "",
+                }
+            ),
+        )
+
+        assert routed_case.youth.cases.count() == 2
+        assert not Youth.objects.filter(legal_last_name="Lindqvist").exists()
+
+    def test_possible_matches_while_typing(self, client_for, personas, make_case):
+        make_case(county="Brown", first="Harper", last="Lindqvist")
+        make_case(county="Dane", first="Harriet", last="Lindgren")
+
+        response = client_for(personas["hub2.specialist"]).get(
+            reverse("cases:youth-matches"),
+            {"youth-legal_first_name": "Har", "youth-legal_last_name": "Lind"},
+            headers={"HX-Request": "true"},
+        )
+
+        assert "Link to Harper Lindqvist" in response.text
+        assert "Harriet" not in response.text  # region 5's youth is not offered
+
+    def test_agency_staff_cannot_log_referrals(self, client_for, personas):
+        response = client_for(personas["outagamie.worker"]).post(
+            reverse("cases:referral-new"), referral_post()
+        )
+        assert response.status_code == 403
+        assert not Case.objects.filter(youth__legal_last_name="Lindqvist").exists()
+
+
+class TestRouting:
+    def test_agencies_serving_the_youth_come_first_resource_agencies_first(
+        self, client_for, personas, make_case
+    ):
+        case = make_case(county="Outagamie", status=Status.SCREENED)
+
+        response = client_for(personas["hub2.specialist"]).get(
+            reverse("cases:route", args=[case.pk])
+        )
+
+        text = response.text
+        serving = text.index("Serves the youth&#x27;s county or tribe")
+        others = text.index("Other agencies in the region")
+        assert serving < text.index("Outagamie County Human Services (Resource Agency)") < others
+        assert others < text.index("Calumet County Human Services")
+
+    def test_routing_outside_without_consent_shows_the_error_on_the_agency_field(
+        self, client_for, personas, make_case
+    ):
+        case = make_case(county="Outagamie", status=Status.SCREENED)
+
+        response = client_for(personas["hub2.specialist"]).post(
+            reverse("cases:route", args=[case.pk]),
+            {
+                "agency": Agency.objects.get(county__name="Calumet").pk,
+                "expected_status": "screened",
+            },
+        )
+
+        assert response.status_code == 400
+        assert 'id="id_agency_error"' in response.text
+        assert "Record a current consent" in response.text
+        case.refresh_from_db()
+        assert case.status == Status.SCREENED
+
+    def test_routing_to_the_county_agency(self, client_for, personas, make_case):
+        case = make_case(county="Outagamie", status=Status.SCREENED)
+
+        response = client_for(personas["hub2.specialist"]).post(
+            reverse("cases:route", args=[case.pk]),
+            {
+                "agency": Agency.objects.get(county__name="Outagamie").pk,
+                "expected_status": "screened",
+            },
+            follow=True,
+        )
+
+        case.refresh_from_db()
+        assert case.status == Status.ROUTED
+        assert f"Case {case.number} routed to Outagamie County Human Services." in response.text
+
+
+class TestAgencyActions:
+    def test_accept(self, client_for, personas, routed_case):
+        response = client_for(personas["outagamie.worker"]).post(
+            reverse("cases:accept", args=[routed_case.pk]),
+            {"expected_status": "routed"},
+            follow=True,
+        )
+        routed_case.refresh_from_db()
+        assert routed_case.status == Status.ACCEPTED
+        assert "You accepted case" in response.text
+
+    def test_a_stale_page_gets_a_clear_message_and_changes_nothing(
+        self, client_for, personas, routed_case
+    ):
+        client = client_for(personas["outagamie.worker"])
+        client.post(reverse("cases:accept", args=[routed_case.pk]), {"expected_status": "routed"})
+
+        response = client.post(
+            reverse("cases:decline", args=[routed_case.pk]),
+            {"expected_status": "routed", "reason": "Not ours"},
+            follow=True,
+        )
+
+        assert "changed while you were looking at it" in response.text
+        routed_case.refresh_from_db()
+        assert routed_case.status == Status.ACCEPTED
+
+    def test_decline_without_reason_is_explained_next_to_the_field(
+        self, client_for, personas, routed_case
+    ):
+        response = client_for(personas["outagamie.worker"]).post(
+            reverse("cases:decline", args=[routed_case.pk]),
+            {"expected_status": "routed", "reason": ""},
+        )
+        assert response.status_code == 400
+        assert 'id="id_reason_error"' in response.text
+        assert "<details open>" in response.text
+
+    def test_declining_sends_the_worker_back_to_the_caseload(
+        self, client_for, personas, routed_case
+    ):
+        client = client_for(personas["outagamie.worker"])
+        response = client.post(
+            reverse("cases:decline", args=[routed_case.pk]),
+            {"expected_status": "routed", "reason": "Wrong county"},
+        )
+        assert response["Location"] == reverse("cases:list")
+        assert client.get(reverse("cases:detail", args=[routed_case.pk])).status_code == 404
+
+    def test_brown_gets_the_not_found_page(self, client_for, personas, routed_case):
+        response = client_for(personas["brown.worker"]).get(
+            reverse("cases:detail", args=[routed_case.pk])
+        )
+        assert response.status_code == 404
+        assert "<h1>Not found</h1>" in response.text
+        assert routed_case.youth.legal_last_name not in response.text
+
+
+class TestCasePage:
+    def test_shows_referral_timeline_and_records_the_view(self, client_for, personas, routed_case):
+        response = client_for(personas["outagamie.worker"]).get(
+            reverse("cases:detail", args=[routed_case.pk]), REMOTE_ADDR="192.0.2.10"
+        )
+        assert response.status_code == 200
+        assert routed_case.number in response.text
+        assert (
+            "Referral logged" in response.text and "Routed</strong> to Outagamie" in response.text
+        )
+        access = CaseAccess.objects.get(case=routed_case, user=personas["outagamie.worker"])
+        assert (access.channel, access.ip_address, access.granted) == (
+            AccessChannel.PAGE,
+            "192.0.2.10",
+            True,
+        )
+
+    def test_opening_a_search_hit_is_logged_as_such(self, client_for, personas, routed_case):
+        client_for(personas["hub2.specialist"]).get(
+            reverse("cases:detail", args=[routed_case.pk]), {"from": "search"}
+        )
+        assert CaseAccess.objects.get(case=routed_case).channel == AccessChannel.SEARCH
+
+    def test_a_safe_at_home_address_is_never_shown(self, client_for, personas, make_case):
+        case = make_case(county="Outagamie", safe_at_home=True, address="12 Hidden Lane, Appleton")
+        response = client_for(personas["hub2.specialist"]).get(
+            reverse("cases:detail", args=[case.pk])
+        )
+        assert "Hidden Lane" not in response.text
+        assert "Confidential (Safe at Home)" in response.text
+
+    def test_state_admin_gets_a_friendly_page_and_the_attempt_is_logged(
+        self, client_for, personas, routed_case
+    ):
+        response = client_for(personas["state.admin"]).get(
+            reverse("cases:detail", args=[routed_case.pk])
+        )
+        assert response.status_code == 403
+        assert "Case records are not part of your role" in response.text
+        assert routed_case.youth.legal_last_name not in response.text
+        assert (
+            CaseAccess.objects.get(case=routed_case, user=personas["state.admin"]).granted is False
+        )
+
+    def test_access_log_page_lists_views(self, client_for, personas, routed_case):
+        client_for(personas["outagamie.worker"]).get(
+            reverse("cases:detail", args=[routed_case.pk])
+        )
+        response = client_for(personas["hub2.specialist"]).get(
+            reverse("cases:access-log", args=[routed_case.pk])
+        )
+        assert "outagamie.worker" in response.text
+        assert "Case page" in response.text
+
+
+class TestCaseList:
+    def test_filters_and_search_stay_inside_the_door(self, client_for, personas, make_case):
+        mine = make_case(county="Outagamie", status=Status.ACTIVE, first="Quincy", last="Ashgrove")
+        make_case(county="Brown", status=Status.ROUTED, first="Quincy", last="Ashgrove")
+        client = client_for(personas["outagamie.worker"])
+
+        found = client.get(reverse("cases:list"), {"q": "Ashgrove"}).text
+        active = client.get(reverse("cases:list"), {"status": "active"}).text
+        routed = client.get(reverse("cases:list"), {"status": "routed"}).text
+
+        assert found.count("Quincy Ashgrove") == 1 and mine.number in found
+        assert mine.number in active
+        assert mine.number not in routed
+        assert f"{mine.number}</a>" in client.get(reverse("cases:list"), {"worker": "me"}).text
+
+    def test_county_filter(self, client_for, personas, make_case):
+        brown = make_case(county="Brown")
+        outagamie = make_case(county="Outagamie")
+        text = (
+            client_for(personas["hub2.specialist"])
+            .get(reverse("cases:list"), {"county": "55009"})
+            .text
+        )
+        assert brown.number in text and outagamie.number not in text
+
+    def test_keyset_pages_do_not_overlap(self, client_for, personas, make_case):
+        from cases import views
+
+        numbers = [make_case(county="Outagamie").number for _ in range(7)]
+        client = client_for(personas["hub2.specialist"])
+        original = views.PAGE_SIZE
+        views.PAGE_SIZE = 3
+        try:
+            seen = []
+            url = reverse("cases:list") + "?sort=number"
+            for _ in range(3):
+                response = client.get(url)
+                seen += [n for n in numbers if f"{n}</a>" in response.text]
+                if 'rel="next"' not in response.text:
+                    break
+                next_link = re.search(r'href="([^"]+)" rel="next"', response.text).group(1)
+                url = reverse("cases:list") + html.unescape(next_link)
+                    'href="', 1
+                )[1].split('"')[0].replace("&amp;", "&")
+        finally:
+            views.PAGE_SIZE = original
+        assert seen == sorted(numbers)
+
+    def test_query_count_does_not_grow_with_the_caseload(self, client_for, personas, make_case):
+        client = client_for(personas["outagamie.worker"])
+
+        def queries():
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(reverse("cases:list")).status_code == 200
+            return len(ctx.captured_queries)
+
+        for _ in range(5):
+            make_case(county="Outagamie", status=Status.ACTIVE)
+        at_5 = queries()
+        for _ in range(20):
+            make_case(county="Outagamie", status=Status.ACTIVE)
+        at_25 = queries()
+
+        assert at_25 == at_5, "caseload page queries grew with the number of cases"
+
+    def test_hub_queue_groups_what_waits_on_the_hub(self, client_for, personas, make_case):
+        new = make_case(status=Status.RECEIVED)
+        declined = make_case(status=Status.DECLINED)
+        active = make_case(status=Status.ACTIVE)
+
+        text = client_for(personas["hub2.specialist"]).get(reverse("cases:hub-queue")).text
+
+        assert (
+            text.index('id="new-title"')
+            < text.index(new.number)
+            < text.index('id="unrouted-title"')
+        )
+        assert text.index('id="declined-title"') < text.index(declined.number)
+        assert active.number not in text
