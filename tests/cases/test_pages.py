@@ -326,8 +326,6 @@ class TestCaseList:
                     break
                 next_link = re.search(r'href="([^"]+)" rel="next"', response.text).group(1)
                 url = reverse("cases:list") + html.unescape(next_link)
-                    'href="', 1
-                )[1].split('"')[0].replace("&amp;", "&")
         finally:
             views.PAGE_SIZE = original
         assert seen == sorted(numbers)
