@@ -257,8 +257,10 @@ def case_accept(*, case_id, actor: AbstractBaseUser, expected_status: str | None
     """The current agency takes the routed case on (agency staff)."""
     with transaction.atomic():
         case = _locked_case(case_id)
-        _require_agency(actor, case)
+        # State first: the agency's right to act comes from the routing itself, so a
+        # decline that won a race must read as a conflict, not as "not your agency".
         _check_state(case, [Status.ROUTED], "accepted", expected_status)
+        _require_agency(actor, case)
         case.status = Status.ACCEPTED
         case.save(update_fields=["status", "updated_at"])
         _event(case, EventKind.ACCEPTED, actor, from_status=Status.ROUTED)
@@ -276,8 +278,8 @@ def case_decline(
         raise ValidationError({"reason": "Say why the referral is declined."})
     with transaction.atomic():
         case = _locked_case(case_id)
+        _check_state(case, [Status.ROUTED], "declined", expected_status)  # see case_accept
         _require_agency(actor, case)
-        _check_state(case, [Status.ROUTED], "declined", expected_status)
         from_agency = case.agency
         case.agency = None
         case.routing_basis = ""
