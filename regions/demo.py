@@ -26,6 +26,9 @@ REFERENCE_ADMIN_PERMISSIONS = [
     "regions.add_membership",
     "regions.change_membership",
     "auth.view_user",
+    "cases.view_indicator",
+    "cases.add_indicator",
+    "cases.change_indicator",
 ]
 
 

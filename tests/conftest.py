@@ -8,6 +8,7 @@ with no membership.
 import pytest
 from django.contrib.auth import get_user_model
 
+from cases.reference_data import indicators_load
 from regions.demo import PERSONAS, personas_ensure
 from regions.reference_data import wisconsin_load
 
@@ -18,6 +19,7 @@ PERSONA_PASSWORD = "correct-horse-battery-staple"
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         wisconsin_load()
+        indicators_load()
         _personas_ensure()
 
 
@@ -34,6 +36,7 @@ def _personas_ensure():
 @pytest.fixture
 def wisconsin(db):
     """Reference data present (again, after a transactional test flushed it)."""
+    indicators_load()
     return wisconsin_load()
 
 

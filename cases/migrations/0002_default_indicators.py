@@ -1,26 +1,12 @@
-"""Seed the default indicator list (cases/data/indicators.csv); administrators edit it after."""
-
-import csv
-from pathlib import Path
+"""Seed the default indicator list; administrators edit it after."""
 
 from django.db import migrations
 
-CSV = Path(__file__).resolve().parent.parent / "data" / "indicators.csv"
-
 
 def load(apps, schema_editor):
-    Indicator = apps.get_model("cases", "Indicator")
-    with CSV.open(newline="", encoding="utf-8") as handle:
-        for order, row in enumerate(csv.DictReader(handle), start=1):
-            Indicator.objects.get_or_create(
-                key=row["key"],
-                defaults={
-                    "category": row["category"],
-                    "label": row["indicator"],
-                    "exploitation": row["exploitation"],
-                    "order": order,
-                },
-            )
+    from cases.reference_data import indicators_load
+
+    indicators_load(apps.get_model("cases", "Indicator"))
 
 
 class Migration(migrations.Migration):

@@ -68,7 +68,8 @@ class TestReferralsApi:
 
         assert response.status_code == 400
         errors = response.json()
-        assert "source" in errors and "indicators" in errors
+        assert "source" in errors
+        assert "indicators" in errors
         assert {"legal_last_name", "county"} <= set(errors["youth"])
         assert not Youth.objects.filter(legal_first_name="Tomas").exists()
 
@@ -167,7 +168,8 @@ class TestCasesApi:
         first = client.post(url, {}, format="json")
         second = client.post(url, {}, format="json")
 
-        assert first.status_code == 200 and first.json()["status"] == "accepted"
+        assert first.status_code == 200
+        assert first.json()["status"] == "accepted"
         assert second.status_code == 409
         assert "cannot be accepted" in second.json()["detail"]
 
@@ -224,7 +226,8 @@ class TestCasesApi:
             format="json",
         )
 
-        assert note.status_code == 201 and note.json()["author"] == "outagamie.worker"
+        assert note.status_code == 201
+        assert note.json()["author"] == "outagamie.worker"
         assert [
             n["body"] for n in client.get(reverse("case-notes", args=[routed_case.pk])).json()
         ] == ["Met youth."]

@@ -45,7 +45,7 @@ def race(*calls):
             outcomes[index] = "won"
         except services.CaseConflict:
             outcomes[index] = "conflict"
-        except Exception as exc:  # noqa: BLE001 - reported in the assertion
+        except Exception as exc:
             outcomes[index] = repr(exc)
         finally:
             connection.close()

@@ -74,7 +74,8 @@ class TestReferralCreate:
     def test_case_numbers_count_per_region(self, personas, make_case):
         make_case(county="Dane", status=Status.RECEIVED)
         case = referral(personas)
-        assert case.number.startswith("R2-") and case.number.endswith("-0001")
+        assert case.number.startswith("R2-")
+        assert case.number.endswith("-0001")
 
     def test_an_agency_worker_cannot_log_a_referral(self, personas):
         before = counts()
@@ -157,7 +158,8 @@ class TestMoves:
 
         case.refresh_from_db()
         assert case.status == Status.ACTIVE
-        assert case.closed_at is None and case.closure_reason == ""
+        assert case.closed_at is None
+        assert case.closure_reason == ""
         rows = list(case.events.values_list("kind", "actor__username", "from_status", "to_status"))
         assert rows == [
             ("logged", "hub2.specialist", "", "received"),
@@ -169,7 +171,8 @@ class TestMoves:
             ("reopened", "hub2.specialist", "closed", "active"),
         ]
         routed = case.events.get(kind="routed")
-        assert routed.to_agency == outagamie and routed.reason == "Please call today"
+        assert routed.to_agency == outagamie
+        assert routed.reason == "Please call today"
 
     def test_decline_returns_the_case_to_the_hub_and_records_why(self, personas, routed_case):
         services.case_decline(

@@ -146,3 +146,45 @@ def test_non_staff_cannot_use_the_admin(client, personas, username):
     response = client.get(reverse("admin:regions_membership_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_case_data_is_never_in_the_admin():
+    """The admin would bypass the one door and the access log."""
+    from django.contrib import admin
+
+    from cases import models
+
+    for model in (
+        models.Youth,
+        models.Referral,
+        models.Case,
+        models.Consent,
+        models.CaseEvent,
+        models.CaseNote,
+        models.CaseAccess,
+        models.CaseGrant,
+    ):
+        assert not admin.site.is_registered(model), model.__name__
+
+
+def test_state_admin_edits_the_indicator_list(admin_client):
+    from cases.models import Indicator
+
+    indicator = Indicator.objects.get(key="truancy")
+    response = admin_client.get(reverse("admin:cases_indicator_changelist"))
+    assert "Frequent or unexplained absence from school" in response.text
+
+    admin_client.post(
+        reverse("admin:cases_indicator_change", args=[indicator.pk]),
+        {
+            "key": "truancy",
+            "category": "school",
+            "label": "Chronic absence from school",
+            "exploitation": "both",
+            "order": indicator.order,
+        },
+    )
+
+    indicator.refresh_from_db()
+    assert indicator.label == "Chronic absence from school"
+    assert indicator.active is False  # unticked in the form: retired, not deleted

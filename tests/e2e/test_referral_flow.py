@@ -1,0 +1,138 @@
+"""The heart of HubNet in a real browser: log, route, accept; strangers see nothing; all logged."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from cases.models import Case, CaseAccess
+from tests.e2e.conftest import TABLET, axe_violations, screenshot
+from tests.e2e.test_sign_in import sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    contexts = []
+
+    def open_as(username):
+        context = browser.new_context(
+            viewport={"width": 1366, "height": 900}, base_url=live_server.url
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        sign_in(page, username)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def test_log_route_accept_and_the_access_log(new_page, personas):
+    # The hub specialist logs a referral.
+    hub = new_page("hub2.specialist")
+    hub.get_by_role("link", name="New referral").first.click()
+    expect(hub.get_by_role("heading", level=1)).to_have_text("New referral")
+    hub.get_by_label("Legal first name").fill("Avery")
+    hub.get_by_label("Legal last name").fill("Brightwater")
+    hub.get_by_label("Date of birth").fill("2010-05-17")
+    hub.get_by_label("County of residence").select_option(label="Outagamie County")
+    hub.get_by_role("combobox", name=re.compile(r"^Source")).select_option(label="School")
+    hub.get_by_label("Concerns").fill(
+        "Counselor reports an older adult picks the student up daily."
+    )
+    hub.get_by_label("Partner (boyfriend or girlfriend) much older").check()
+    assert axe_violations(hub) == []
+    screenshot(hub, "referral-form")
+    hub.get_by_role("button", name="Log referral").click()
+
+    expect(hub.get_by_role("heading", level=1)).to_have_text("Avery Brightwater")
+    case = Case.objects.get(youth__legal_last_name="Brightwater")
+    expect(hub.get_by_text(f"Referral logged as case {case.number}.")).to_be_visible()
+
+    # Screens and routes it to Outagamie.
+    hub.get_by_label("Suspected").check()
+    hub.get_by_role("button", name="Save screening").click()
+    hub.get_by_role("link", name="Route to an agency").click()
+    hub.get_by_label("Route to agency").select_option(
+        label="Outagamie County Human Services (Resource Agency)"
+    )
+    assert axe_violations(hub) == []
+    screenshot(hub, "route")
+    hub.get_by_role("button", name="Route case").click()
+    expect(hub.locator(".status")).to_have_text("Routed, awaiting acceptance")
+    assert axe_violations(hub) == []
+    screenshot(hub, "case-routed-hub")
+
+    # The Outagamie worker finds it in the caseload and accepts.
+    worker = new_page("outagamie.worker")
+    worker.get_by_role("navigation", name="Main").get_by_role("link", name="Caseload").click()
+    expect(worker.get_by_role("link", name=case.number)).to_be_visible()
+    assert axe_violations(worker) == []
+    screenshot(worker, "caseload")
+    worker.get_by_role("link", name=case.number).click()
+    worker.get_by_role("button", name="Accept referral").click()
+    expect(worker.locator(".status")).to_have_text("Accepted")
+    expect(worker.get_by_text(f"You accepted case {case.number}.")).to_be_visible()
+    screenshot(worker, "case-accepted-agency")
+    worker.set_viewport_size(TABLET)
+    screenshot(worker, "case-accepted-agency-tablet")
+
+    # Brown's worker, given the URL, learns nothing.
+    brown = new_page("brown.worker")
+    response = brown.goto(f"/cases/{case.pk}/")
+    assert response.status == 404
+    expect(brown.get_by_role("heading", level=1)).to_have_text("Not found")
+    expect(brown.get_by_text("Brightwater")).to_have_count(0)
+
+    # The hub sees who looked.
+    hub.reload()
+    hub.get_by_role("link", name="Who looked at this record").click()
+    table = hub.get_by_role("table")
+    expect(table).to_contain_text("outagamie.worker")
+    expect(table).to_contain_text("hub2.specialist")
+    expect(table.get_by_role("row").filter(has_text="brown.worker")).to_contain_text("Denied")
+    assert axe_violations(hub) == []
+    screenshot(hub, "access-log")
+
+    views = CaseAccess.objects.filter(case=case, granted=True, channel="page")
+    assert {a.user.username for a in views} == {"hub2.specialist", "outagamie.worker"}
+    assert CaseAccess.objects.filter(
+        case=case, user__username="brown.worker", granted=False
+    ).exists()
+
+
+def test_form_errors_are_announced_and_nothing_is_saved(new_page, personas):
+    hub = new_page("hub2.specialist")
+    hub.goto("/referrals/new/")
+    hub.get_by_label("Legal first name").fill("Kai")
+    hub.get_by_role("button", name="Log referral").click()
+
+    alert = hub.get_by_role("alert").first
+    expect(alert).to_contain_text("The referral was not saved")
+    expect(alert).to_be_focused()
+    expect(hub.get_by_label("Legal last name")).to_have_attribute("aria-invalid", "true")
+    expect(hub.get_by_label("Legal first name")).to_have_value("Kai")
+    assert axe_violations(hub) == []
+    screenshot(hub, "referral-form-errors")
+    assert not Case.objects.exists()
+
+
+def test_possible_duplicates_are_offered_while_typing(new_page, personas, make_case):
+    make_case(county="Brown", first="Jordan", last="Whitfeather")
+    hub = new_page("hub2.specialist")
+    hub.goto("/referrals/new/")
+
+    hub.get_by_label("Legal first name").fill("Jordan")
+    hub.get_by_label("Legal last name").press_sequentially("Whitf")
+
+    link = hub.get_by_role("button", name="Link to Jordan Whitfeather")
+    expect(link).to_be_visible()
+    link.click()
+    expect(
+        hub.get_by_role("status").filter(has_text=re.compile("Linked to Jordan Whitfeather"))
+    ).to_be_visible()
+    screenshot(hub, "referral-duplicate-offered")
