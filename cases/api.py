@@ -7,10 +7,12 @@ service. Errors: 400 with the failing fields, 403 read-only, 404 not visible,
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -34,6 +36,7 @@ from cases.selectors import (
     referrals_visible_to,
     work_regions_of,
 )
+from hubnet.http import client_ip
 from regions.models import Agency, County, Region, Tribe
 
 
@@ -41,10 +44,6 @@ class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The case changed; reload it and try again."
     default_code = "conflict"
-
-
-def _client_ip(request):
-    return request.META.get("REMOTE_ADDR")
 
 
 # ----------------------------------------------------------------------------- serializers
@@ -175,6 +174,28 @@ class ReferralSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class ReferralSummarySerializer(serializers.ModelSerializer):
+    """What a list may show without counting as a look at each case."""
+
+    case = serializers.UUIDField(source="case.id", read_only=True)
+    case_number = serializers.CharField(source="case.number", read_only=True)
+    region = serializers.IntegerField(source="region.number", read_only=True)
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "case",
+            "case_number",
+            "region",
+            "received_at",
+            "source",
+            "suspected_exploitation",
+            "imminent_danger",
+            "logged_at",
+        ]
+
+
 class ScreenInput(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=ScreeningOutcome.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -223,6 +244,26 @@ class CasePagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
 
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise NotFound(self.invalid_cursor_message) from exc
+        # Both orderings are by a timestamp: a position that is not one was forged.
+        if cursor is not None and cursor.position is not None:
+            moment = parse_datetime(cursor.position)
+            if moment is None or timezone.is_naive(moment):
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except DjangoValidationError as exc:  # a forged position of the wrong type
+            raise NotFound(self.invalid_cursor_message) from exc
+
 
 def _run_service(call):
     """Run a service, translating its errors into API responses."""
@@ -238,14 +279,23 @@ def _run_service(call):
         raise Conflict(str(exc)) from exc
 
 
+UUID_PATTERN = r"[0-9a-fA-F-]{32,36}"
+
+
 class ReferralViewSet(
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    serializer_class = ReferralSerializer
+    """Referrals of the cases you can see. The list is a summary; the full referral
+    (narrative, reporter, youth) comes from retrieve, which is logged."""
+
     pagination_class = CasePagination
+    lookup_value_regex = UUID_PATTERN
+
+    def get_serializer_class(self):
+        return ReferralSummarySerializer if self.action == "list" else ReferralSerializer
 
     def get_queryset(self):
         return referrals_visible_to(self.request.user)
@@ -255,7 +305,7 @@ class ReferralViewSet(
             self.request.user,
             self.kwargs["pk"],
             channel=AccessChannel.API,
-            ip_address=_client_ip(self.request),
+            ip_address=client_ip(self.request),
         )
 
     def paginate_queryset(self, queryset):
@@ -295,6 +345,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     filterset_class = CaseFilter
     pagination_class = CasePagination
+    lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self):
         return cases_visible_to(self.request.user)
@@ -308,7 +359,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             self.kwargs["pk"],
             write=write,
             channel=AccessChannel.API,
-            ip_address=_client_ip(self.request),
+            ip_address=client_ip(self.request),
         )
 
     def _act(self, request, input_class, call, *, created=False):

@@ -4,9 +4,11 @@ They only ever narrow a queryset that came through `cases_visible_to`.
 """
 
 import django_filters
+from django.core.validators import RegexValidator
 
 from cases.models import OPEN_STATUSES, Status
 from cases.selectors import case_search_condition
+from regions.models import Agency
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -17,9 +19,11 @@ class CaseFilter(django_filters.FilterSet):
     )
     county = django_filters.CharFilter(field_name="county__fips", label="County (FIPS code)")
     region = django_filters.NumberFilter(field_name="region__number", label="Region (1-7)")
-    agency = django_filters.NumberFilter(field_name="agency_id", label="Agency id")
+    agency = django_filters.ModelChoiceFilter(queryset=Agency.objects.all(), label="Agency id")
     worker = django_filters.CharFilter(
-        method="filter_worker", label="Assigned worker ('me', 'none' or a user id)"
+        method="filter_worker",
+        label="Assigned worker ('me', 'none' or a user id)",
+        validators=[RegexValidator(r"^(me|none|[0-9]{1,18})$", "Use 'me', 'none' or a user id.")],
     )
     q = django_filters.CharFilter(method="filter_q", label="Search: case number or youth's name")
 
@@ -33,9 +37,7 @@ class CaseFilter(django_filters.FilterSet):
             return queryset.filter(assigned_worker=self.request.user)
         if value == "none":
             return queryset.filter(assigned_worker__isnull=True)
-        if value.isdigit():
-            return queryset.filter(assigned_worker_id=int(value))
-        return queryset.none()
+        return queryset.filter(assigned_worker_id=int(value))
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(case_search_condition(value)) if value.strip() else queryset

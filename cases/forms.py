@@ -1,5 +1,4 @@
 from django import forms
-from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from cases.models import (
@@ -10,6 +9,7 @@ from cases.models import (
     ScreeningOutcome,
     Youth,
 )
+from cases.services import routing_agencies
 from regions.models import Agency, County, Region, Tribe
 
 
@@ -129,21 +129,6 @@ class ScreenForm(StatusAwareForm):
     )
     note = forms.CharField(
         label="Screening note", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-def routing_agencies(case):
-    """Agencies a case may be routed to: those serving the youth's county or tribe first
-    (resource agencies first among them), then the region's other agencies."""
-    youth = case.youth
-    serves = Q(county_id=youth.county_id)
-    if youth.tribe_id:
-        serves |= Q(tribe_id=youth.tribe_id)
-    return (
-        Agency.objects.filter(serves | Q(region_id=case.region_id))
-        .annotate(serves_youth=ExpressionWrapper(serves, output_field=BooleanField()))
-        .select_related("county", "tribe")
-        .order_by("-serves_youth", "-is_resource_agency", "name")
     )
 
 

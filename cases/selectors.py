@@ -11,6 +11,7 @@ grants. Superusers get nothing for free: a case is never visible without one
 of those.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -30,7 +31,12 @@ from cases.models import (
     Status,
     Youth,
 )
-from regions.models import AgencyUserObjectPermission, Region, RegionUserObjectPermission
+from regions.models import (
+    AgencyUserObjectPermission,
+    Membership,
+    Region,
+    RegionUserObjectPermission,
+)
 
 
 def _region_ids(user, codename: str):
@@ -45,13 +51,31 @@ def _agency_ids(user, codename: str):
     ).values("content_object_id")
 
 
+def _live_grants(user) -> QuerySet[CaseGrant]:
+    """Grants still backed by everything they rest on: not revoked or expired, the consent
+    still current, and the user still working for the consent's recipient agency."""
+    today = timezone.localdate()
+    return CaseGrant.objects.filter(
+        user=user,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        consent__revoked_at__isnull=True,
+        consent__expires_on__gte=today,
+        consent__signed_on__lte=today,
+    ).filter(
+        Exists(
+            Membership.objects.active().filter(
+                user=OuterRef("user"), agency=OuterRef("consent__recipient")
+            )
+        )
+    )
+
+
 def cases_visible_to(user: AbstractBaseUser) -> QuerySet[Case]:
     """Every case `user` may see, with what list pages and serializers need joined in."""
     if not user.is_authenticated or not user.is_active:
         return Case.objects.none()
-    grants = CaseGrant.objects.filter(
-        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    ).values("case_id")
+    grants = _live_grants(user).values("case_id")
     return Case.objects.filter(
         Q(region_id__in=_region_ids(user, "view_region_cases"))
         | Q(agency_id__in=_agency_ids(user, "view_agency_cases"))
@@ -109,16 +133,30 @@ def get_case_for_user(
     Raises Http404 when the case does not exist or is not visible (the two look
     the same), PermissionDenied when `write` is asked of a read-only viewer.
     """
-    case = cases_visible_to(user).filter(pk=case_id).first()
+    case_id = _as_uuid(case_id)
+    case = cases_visible_to(user).filter(pk=case_id).first() if case_id else None
     if case is None:
         log_denied_access(user, case_id, channel=channel, ip_address=ip_address)
-        raise Http404("No case found.")
+        raise Http404(NOT_FOUND)
+    allowed = not write or case_rights(user, case).can_write
     CaseAccess.objects.create(
-        case=case, user=user, channel=channel, granted=True, ip_address=ip_address
+        case=case, user=user, channel=channel, granted=allowed, ip_address=ip_address
     )
-    if write and not case_rights(user, case).can_write:
+    if not allowed:
         raise PermissionDenied("You can see this case but not change it.")
     return case
+
+
+NOT_FOUND = "Not found."
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def referrals_visible_to(user: AbstractBaseUser) -> QuerySet[Referral]:
@@ -134,9 +172,14 @@ def get_referral_for_user(
     user: AbstractBaseUser, referral_id, *, channel: str, ip_address: str | None = None
 ) -> Referral:
     """A referral through its case's door: 404 (logged) unless the case is visible."""
-    case_id = Case.objects.filter(referral_id=referral_id).values_list("pk", flat=True).first()
+    referral_id = _as_uuid(referral_id)
+    case_id = (
+        Case.objects.filter(referral_id=referral_id).values_list("pk", flat=True).first()
+        if referral_id
+        else None
+    )
     if case_id is None:
-        raise Http404("No referral found.")
+        raise Http404(NOT_FOUND)  # the same answer as for a case one may not see
     case = get_case_for_user(user, case_id, channel=channel, ip_address=ip_address)
     return referrals_visible_to(user).get(pk=case.referral_id)
 
@@ -150,7 +193,8 @@ def linkable_youth(user: AbstractBaseUser, youth_id) -> Youth | None:
 
 def log_denied_access(user, case_id, *, channel: str, ip_address: str | None) -> None:
     """Record an attempt to open an existing case the user may not see."""
-    if user.is_authenticated and Case.objects.filter(pk=case_id).exists():
+    case_id = _as_uuid(case_id)
+    if case_id and user.is_authenticated and Case.objects.filter(pk=case_id).exists():
         CaseAccess.objects.create(
             case_id=case_id, user=user, channel=channel, granted=False, ip_address=ip_address
         )

@@ -13,6 +13,7 @@ import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from cases.models import (
@@ -188,6 +189,21 @@ def agency_serves_youth(agency: Agency, youth: Youth) -> bool:
     )
 
 
+def routing_agencies(case: Case):
+    """Agencies a case may be routed to: those serving the youth's county or tribe (wherever
+    they are) first, Resource Agencies first among them; then the region's other agencies."""
+    youth = case.youth
+    serves = Q(county_id=youth.county_id)
+    if youth.tribe_id:
+        serves |= Q(tribe_id=youth.tribe_id)
+    return (
+        Agency.objects.filter(serves | Q(region_id=case.region_id))
+        .annotate(serves_youth=ExpressionWrapper(serves, output_field=BooleanField()))
+        .select_related("county", "tribe")
+        .order_by("-serves_youth", "-is_resource_agency", "name")
+    )
+
+
 def current_consent(case: Case, agency: Agency) -> Consent | None:
     today = timezone.localdate()
     for consent in case.consents.filter(recipient=agency, revoked_at__isnull=True):
@@ -219,6 +235,16 @@ def case_route(
                 {"agency": "This case was screened as not indicated; screen it again to route it."}
             )
         youth = case.youth
+        if not routing_agencies(case).filter(pk=agency.pk).exists():
+            raise ValidationError(
+                {
+                    "agency": (
+                        f"{agency} neither serves the youth's county or tribe nor belongs to "
+                        f"{case.region}. A case moving to another region is transferred by "
+                        "that region's hub."
+                    )
+                }
+            )
         basis = ""
         if not agency_serves_youth(agency, youth):
             if legal_basis == LegalBasis.MANDATED_CPS_REPORT:
@@ -382,10 +408,10 @@ def case_reopen(
         case = _locked_case(case_id)
         _require_writer(actor, case)
         _check_state(case, [Status.CLOSED], "reopened", expected_status)
-        if case.agency_id:
-            case.status = Status.ACTIVE if case.assigned_worker_id else Status.ACCEPTED
-        else:
-            case.status = Status.SCREENED if case.screening_outcome else Status.RECEIVED
+        # Back to where it was when closed: a case closed while awaiting acceptance
+        # reopens awaiting acceptance, never as accepted.
+        closing = case.events.filter(kind=EventKind.CLOSED).order_by("-at", "-id").first()
+        case.status = closing.from_status if closing else Status.RECEIVED
         case.closed_at = None
         case.closure_reason = ""
         case.save(update_fields=["status", "closed_at", "closure_reason", "updated_at"])

@@ -39,15 +39,12 @@ from cases.selectors import (
     work_regions_of,
     youth_matches,
 )
+from hubnet.http import client_ip
 from regions.models import Role
 from regions.selectors import memberships_of
 
 PAGE_SIZE = 25
 CASE_ROLES = {Role.HUB_SPECIALIST, Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR}
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def case_worker_required(view):
