@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install clean bench
 
 install: $(STAMP)
 
@@ -30,6 +30,18 @@ run: $(STAMP)
 # and CELERY_BROKER_URL are set (.ci/run does both).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Figures, not pass/fail: a throw-away SQLite database (never DATABASE_URL) with
+# BENCH_CASES demo cases, then response times and query counts.
+BENCH_CASES ?= 1000
+bench: export DEBUG = 1
+bench: $(STAMP)
+	@db=$$(mktemp -d)/bench.sqlite3; \
+	unset DATABASE_URL; export SQLITE_PATH=$$db; \
+	$(BIN)/python manage.py migrate --noinput -v0 && \
+	$(BIN)/python manage.py load_wisconsin >/dev/null && \
+	HUBNET_DEMO_PASSWORD=bench-only-password $(BIN)/python manage.py seed_demo --cases $(BENCH_CASES) | tail -n 1 && \
+	$(BIN)/python manage.py bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
