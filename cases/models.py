@@ -298,7 +298,16 @@ class Case(models.Model):
         blank=True,
         help_text="Why the current agency may receive the youth's information.",
     )
+    protocol_version = models.ForeignKey(
+        "protocols.ProtocolVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        help_text="The Response Protocol version the case started on; it stays on it.",
+    )
     opened_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closure_reason = models.CharField(max_length=30, choices=ClosureReason.choices, blank=True)
@@ -405,6 +414,91 @@ class CaseGrant(models.Model):
         return f"{self.user} may read {self.case} until {self.expires_at:%Y-%m-%d}"
 
 
+class StepStatus(models.TextChoices):
+    PENDING = "pending", "To do"
+    DONE = "done", "Done"
+    SKIPPED = "skipped", "Skipped"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class CaseStep(models.Model):
+    """One protocol step on one case: its due time, and what was recorded when done.
+
+    Steps are never deleted: a step that stops applying becomes not applicable.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
+    definition = models.ForeignKey(
+        "protocols.StepDefinition", on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING
+    )
+    applies_since = models.DateTimeField(
+        null=True, blank=True, help_text="When the step's condition began to hold."
+    )
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty while the step's clock has not started."
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    values = models.JSONField(default=dict, blank=True)
+    skip_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["definition__order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "definition"], name="one_step_per_definition")
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="casestep_open_due")]
+
+    def __str__(self) -> str:
+        return f"{self.case} · {self.definition.title}"
+
+
+class AlertThreshold(models.TextChoices):
+    DUE_SOON = "due_soon", "Due within 4 hours"
+    OVERDUE = "overdue", "Overdue"
+
+
+class StepAlert(models.Model):
+    """The record that a step's owners were told it crossed a threshold: at most once."""
+
+    step = models.ForeignKey(CaseStep, on_delete=models.CASCADE, related_name="alerts")
+    threshold = models.CharField(max_length=10, choices=AlertThreshold.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["step", "threshold"], name="one_alert_per_threshold")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step}: {self.get_threshold_display()}"
+
+
+class Notification(models.Model):
+    """An in-app notice for one user (also sent by email, without identifying details)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(StepAlert, on_delete=models.CASCADE, related_name="notifications")
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class EventKind(models.TextChoices):
     LOGGED = "logged", "Referral logged"
     SCREENED = "screened", "Screened"
@@ -416,6 +510,12 @@ class EventKind(models.TextChoices):
     CONSENT_RECORDED = "consent_recorded", "Consent recorded"
     CLOSED = "closed", "Closed"
     REOPENED = "reopened", "Reopened"
+    YOUTH_UPDATED = "youth_updated", "Youth details updated"
+    STEP_COMPLETED = "step_completed", "Protocol step completed"
+    STEP_SKIPPED = "step_skipped", "Protocol step skipped"
+    STEP_CORRECTED = "step_corrected", "Protocol step corrected"
+    STEP_APPLIES = "step_applies", "Protocol step now applies"
+    STEP_NOT_APPLICABLE = "step_not_applicable", "Protocol step no longer applies"
 
 
 class CaseEvent(models.Model):

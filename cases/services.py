@@ -22,6 +22,7 @@ from cases.models import (
     CaseGrant,
     CaseNote,
     CaseNumberCounter,
+    CaseStep,
     ClosureReason,
     Consent,
     EventKind,
@@ -30,10 +31,21 @@ from cases.models import (
     Referral,
     ScreeningOutcome,
     Status,
+    StepStatus,
     Youth,
 )
 from cases.selectors import case_rights, cases_visible_to
-from regions.models import AGENCY_ROLES, Agency, Membership, Region, RegionUserObjectPermission
+from cases.steps import case_steps_sync, step_values_clean, values_display
+from protocols.models import Owner
+from protocols.selectors import protocol_for_region
+from regions.models import (
+    AGENCY_ROLES,
+    Agency,
+    Membership,
+    Region,
+    RegionUserObjectPermission,
+    Tribe,
+)
 
 
 class CaseConflict(Exception):
@@ -139,9 +151,11 @@ def referral_create(
             region=region,
             county=youth.county,
             status=Status.RECEIVED,
+            protocol_version=protocol_for_region(region),
         )
         case.save()
         _event(case, EventKind.LOGGED, logged_by, reason=referral.get_source_display())
+        case_steps_sync(case, opening=True)
     return case
 
 
@@ -288,8 +302,10 @@ def case_accept(*, case_id, actor: AbstractBaseUser, expected_status: str | None
         _check_state(case, [Status.ROUTED], "accepted", expected_status)
         _require_agency(actor, case)
         case.status = Status.ACCEPTED
-        case.save(update_fields=["status", "updated_at"])
+        case.accepted_at = timezone.now()
+        case.save(update_fields=["status", "accepted_at", "updated_at"])
         _event(case, EventKind.ACCEPTED, actor, from_status=Status.ROUTED)
+        _steps_sync(case, actor)
     return case
 
 
@@ -485,3 +501,163 @@ def case_grant_create(
         return CaseGrant.objects.create(
             case=case, user=user, consent=consent, expires_at=end_of_consent, granted_by=actor
         )
+
+
+# ----------------------------------------------------------------------------- protocol steps
+
+
+def _steps_sync(case: Case, actor) -> None:
+    """Bring the case's steps up to date and put what began or stopped applying on the timeline."""
+    for change in case_steps_sync(case):
+        kind = EventKind.STEP_APPLIES if change.applies else EventKind.STEP_NOT_APPLICABLE
+        _event(case, kind, actor, from_status=case.status, reason=change.step.definition.title)
+
+
+def _locked_step(case: Case, step_key: str) -> CaseStep:
+    step = CaseStep.objects.select_for_update().filter(case=case, definition__key=step_key).first()
+    if step is None:
+        raise CaseConflict(f"Case {case.number} has no protocol step '{step_key}'.")
+    # the definition with its fields, for validation and display
+    step.definition = (
+        type(step)
+        .definition.field.related_model.objects.prefetch_related("fields")
+        .get(pk=step.definition_id)
+    )
+    return step
+
+
+def _require_step_owner(actor, case: Case, step: CaseStep) -> None:
+    rights = case_rights(actor, case)
+    if step.definition.owner == Owner.HUB and not rights.is_hub:
+        raise PermissionDenied("Only the region's hub specialists complete this step.")
+    if step.definition.owner == Owner.AGENCY and not rights.is_agency:
+        raise PermissionDenied("Only staff of the case's current agency complete this step.")
+
+
+def case_step_complete(*, case_id, step_key: str, actor: AbstractBaseUser, data, prefix=None):
+    """Record a protocol step as done, with its fields validated (the step's owner only).
+
+    Steps anchored on this one get their deadlines.
+    """
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        step = _locked_step(case, step_key)
+        _require_step_owner(actor, case, step)
+        if not case.is_open:
+            raise CaseConflict(f"Case {case.number} is closed; reopen it to record steps.")
+        if step.status != StepStatus.PENDING:
+            raise CaseConflict(
+                f"'{step.definition.title}' is {step.get_status_display().lower()} already."
+            )
+        step.values = step_values_clean(step.definition, data, prefix=prefix)
+        step.status = StepStatus.DONE
+        step.completed_at = timezone.now()
+        step.completed_by = actor
+        step.save(update_fields=["values", "status", "completed_at", "completed_by"])
+        _event(
+            case,
+            EventKind.STEP_COMPLETED,
+            actor,
+            from_status=case.status,
+            reason=_step_summary(step),
+        )
+        _steps_sync(case, actor)
+    return step
+
+
+def case_step_skip(*, case_id, step_key: str, actor: AbstractBaseUser, reason: str) -> CaseStep:
+    """Skip an optional step, saying why (the step's owner only)."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the step is skipped."})
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        step = _locked_step(case, step_key)
+        _require_step_owner(actor, case, step)
+        if not step.definition.optional:
+            raise ValidationError(
+                {"reason": f"'{step.definition.title}' is required and cannot be skipped."}
+            )
+        if step.status != StepStatus.PENDING:
+            raise CaseConflict(
+                f"'{step.definition.title}' is {step.get_status_display().lower()} already."
+            )
+        step.status = StepStatus.SKIPPED
+        step.skip_reason = reason.strip()
+        step.completed_at = timezone.now()
+        step.completed_by = actor
+        step.save(update_fields=["status", "skip_reason", "completed_at", "completed_by"])
+        _event(
+            case,
+            EventKind.STEP_SKIPPED,
+            actor,
+            from_status=case.status,
+            reason=f"{step.definition.title}: {step.skip_reason}",
+        )
+        _steps_sync(case, actor)
+    return step
+
+
+def case_step_correct(*, case_id, step_key: str, actor: AbstractBaseUser, data, prefix=None):
+    """Correct what a completed step recorded; the earlier values stay on the timeline."""
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        step = _locked_step(case, step_key)
+        _require_step_owner(actor, case, step)
+        if step.status != StepStatus.DONE:
+            raise CaseConflict(
+                f"'{step.definition.title}' is not done, so it cannot be corrected."
+            )
+        earlier = _step_summary(step)
+        step.values = step_values_clean(step.definition, data, prefix=prefix)
+        step.save(update_fields=["values"])
+        _event(
+            case,
+            EventKind.STEP_CORRECTED,
+            actor,
+            from_status=case.status,
+            reason=f"Was: {earlier}. Now: {_step_summary(step)}",
+        )
+    return step
+
+
+def _step_summary(step: CaseStep) -> str:
+    shown = "; ".join(
+        f"{label}: {text}" for label, text in values_display(step.definition, step.values)
+    )
+    return f"{step.definition.title}" + (f" ({shown})" if shown else "")
+
+
+_UNCHANGED = object()
+
+
+def youth_update(
+    *,
+    case_id,
+    actor: AbstractBaseUser,
+    missing_from_care: bool | None = None,
+    tribe: Tribe | object | None = _UNCHANGED,
+) -> Youth:
+    """Record that the youth went missing (or returned) or their tribal affiliation (hub or
+    current agency). Every open case of the youth re-evaluates its protocol steps."""
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_writer(actor, case)
+        youth = Youth.objects.select_for_update().get(pk=case.youth_id)
+        changes = []
+        if missing_from_care is not None and missing_from_care != youth.missing_from_care:
+            youth.missing_from_care = missing_from_care
+            changes.append("missing from care" if missing_from_care else "no longer missing")
+        if tribe is not _UNCHANGED and tribe != youth.tribe:
+            youth.tribe = tribe
+            changes.append(f"tribal affiliation: {tribe or 'none'}")
+        if not changes:
+            return youth
+        youth.save(update_fields=["missing_from_care", "tribe"])
+        reason = "; ".join(changes).capitalize()
+        for other in (
+            Case.objects.select_for_update().filter(youth=youth).exclude(status=Status.CLOSED)
+        ):
+            other.youth = youth
+            _event(other, EventKind.YOUTH_UPDATED, actor, from_status=other.status, reason=reason)
+            _steps_sync(other, actor)
+    return youth

@@ -7,6 +7,7 @@ designation), so running it again is always safe.
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,20 @@ from regions.models import (
 from regions.services import county_region_assign
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Other apps' reference data (the default protocol, the indicator list) is loaded
+# with Wisconsin's, without regions importing them: each app registers its loader
+# in AppConfig.ready(). A loader creates what is missing and returns how many rows.
+_LOADERS: list[tuple[str, Callable[[], int]]] = []
+
+
+def reference_loader_register(label: str, loader: Callable[[], int]) -> None:
+    if all(existing != label for existing, _ in _LOADERS):
+        _LOADERS.append((label, loader))
+
+
+def reference_loaders() -> list[tuple[str, Callable[[], int]]]:
+    return list(_LOADERS)
 
 
 class RegionMapError(Exception):
@@ -146,6 +161,9 @@ def wisconsin_load(data_dir: Path = DATA_DIR) -> LoadReport:
         )
         created += was_created
     report.created["hubs"] = created
+
+    for label, loader in reference_loaders():
+        report.created[label] = loader()
 
     report.totals = {
         "regions": Region.objects.count(),

@@ -1,0 +1,232 @@
+"""Protocol steps on a case: which apply, when each is due, and what completing one records.
+
+`case_steps_sync` is the one place that derives a case's steps from its protocol
+version; services call it after every change that can move a deadline or a
+condition (case opened or accepted, a step completed, the youth's details).
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from cases.models import Case, CaseStep, StepStatus
+from protocols.models import Anchor, Condition, FieldKind, OffsetUnit, StepDefinition
+from regions.models import Agency
+
+DUE_SOON = datetime.timedelta(hours=4)
+
+
+def condition_holds(condition: str, case: Case) -> bool:
+    youth = case.youth
+    if condition == Condition.TRIBAL_AFFILIATION:
+        return youth.tribe_id is not None
+    if condition == Condition.MISSING_FROM_CARE:
+        return youth.missing_from_care
+    if condition == Condition.IMMINENT_DANGER:
+        return case.referral.imminent_danger
+    return True
+
+
+def _offset(definition: StepDefinition) -> datetime.timedelta:
+    if definition.offset_unit == OffsetUnit.DAYS:
+        return datetime.timedelta(days=definition.offset_amount)
+    return datetime.timedelta(hours=definition.offset_amount)
+
+
+def _anchor_time(step: CaseStep, case: Case, by_key: dict[str, CaseStep]):
+    anchor = step.definition.anchor
+    if anchor == Anchor.REFERRAL_RECEIVED:
+        return case.referral.received_at
+    if anchor == Anchor.CASE_ACCEPTED:
+        return case.accepted_at
+    if anchor == Anchor.APPLIES_FROM:
+        return step.applies_since
+    before = by_key.get(step.definition.anchor_step_key)
+    return before.completed_at if before and before.status == StepStatus.DONE else None
+
+
+@dataclass(frozen=True)
+class StepChange:
+    step: CaseStep
+    applies: bool  # True: began to apply; False: stopped applying
+
+
+def case_steps_sync(case: Case, *, opening: bool = False) -> list[StepChange]:
+    """Create the case's missing steps and bring conditions and due times up to date.
+
+    Steps already done or skipped are left as recorded. Returns the steps that
+    began or stopped applying (for the timeline). Call inside the transaction
+    that holds the case's row lock.
+    """
+    if case.protocol_version_id is None:
+        return []
+    definitions = list(
+        StepDefinition.objects.filter(version_id=case.protocol_version_id).order_by("order", "id")
+    )
+    steps = {s.definition_id: s for s in case.steps.select_related("definition")}
+    missing = [CaseStep(case=case, definition=d) for d in definitions if d.pk not in steps]
+    created = {id(step) for step in missing}
+    if missing:
+        CaseStep.objects.bulk_create(missing)
+        for step in missing:
+            steps[step.definition_id] = step
+    now = timezone.now()
+    by_key = {steps[d.pk].definition.key: steps[d.pk] for d in definitions}
+    changes: list[StepChange] = []
+    dirty: list[CaseStep] = []
+    for definition in definitions:
+        step = steps[definition.pk]
+        step.definition = definition
+        if step.status in (StepStatus.DONE, StepStatus.SKIPPED):
+            continue
+        before = (step.status, step.applies_since, step.due_at)
+        new = id(step) in created
+        if condition_holds(definition.condition, case):
+            if step.status == StepStatus.NOT_APPLICABLE or step.applies_since is None:
+                step.applies_since = case.referral.received_at if opening else now
+                if step.status == StepStatus.NOT_APPLICABLE:
+                    changes.append(StepChange(step, applies=True))
+                step.status = StepStatus.PENDING
+            anchor = _anchor_time(step, case, by_key)
+            step.due_at = anchor + _offset(definition) if anchor else None
+        else:
+            if step.status == StepStatus.PENDING and not new:
+                changes.append(StepChange(step, applies=False))
+            step.status = StepStatus.NOT_APPLICABLE
+            step.applies_since = None
+            step.due_at = None
+        if new or (step.status, step.applies_since, step.due_at) != before:
+            dirty.append(step)
+    if dirty:
+        CaseStep.objects.bulk_update(dirty, ["status", "applies_since", "due_at"])
+    return changes
+
+
+# ----------------------------------------------------------------------------- fields
+
+
+def _not_in_future(value):
+    if value and value > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError("This cannot be in the future.")
+
+
+class _DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def step_form_class(definition: StepDefinition) -> type[forms.Form]:
+    """A form for the fields the step records, typed and marked required as defined."""
+    fields: dict[str, forms.Field] = {}
+    for spec in definition.fields.all():
+        common = {"label": spec.label, "required": spec.required}
+        if spec.kind == FieldKind.DATETIME:
+            fields[spec.key] = forms.DateTimeField(
+                widget=_DateTimeInput(),
+                input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+                validators=[_not_in_future],
+                **common,
+            )
+        elif spec.kind == FieldKind.CHOICE:
+            fields[spec.key] = forms.ChoiceField(
+                choices=[("", "Choose…"), *[(c, c) for c in spec.choice_list]], **common
+            )
+        elif spec.kind == FieldKind.YES_NO:
+            fields[spec.key] = forms.TypedChoiceField(
+                choices=[("yes", "Yes"), ("no", "No")],
+                coerce=lambda value: value in (True, "yes", "true", "True"),
+                widget=forms.RadioSelect,
+                **common,
+            )
+        elif spec.kind == FieldKind.AGENCY:
+            fields[spec.key] = forms.ModelChoiceField(
+                queryset=Agency.objects.order_by("name"), **common
+            )
+        else:
+            fields[spec.key] = forms.CharField(
+                widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, **common
+            )
+    return type(f"{definition.key.title()}StepForm", (forms.Form,), fields)
+
+
+def step_values_clean(definition: StepDefinition, data, *, prefix: str | None = None) -> dict:
+    """Validate what a user entered for a step; the JSON-ready values, or ValidationError
+    with a message per field."""
+    form = step_form_class(definition)(data, prefix=prefix)
+    if not form.is_valid():
+        raise ValidationError(
+            {
+                key: [e["message"] for e in errs]
+                for key, errs in form.errors.get_json_data().items()
+            }
+        )
+    values = {}
+    for key, value in form.cleaned_data.items():
+        if isinstance(value, datetime.datetime):
+            values[key] = value.isoformat()
+        elif isinstance(value, Agency):
+            values[key] = {"id": value.pk, "name": value.name}
+        elif value in (None, ""):
+            continue
+        else:
+            values[key] = value
+    return values
+
+
+def values_display(definition: StepDefinition, values: dict) -> list[tuple[str, str]]:
+    """(label, text) pairs of recorded values, in the step's field order."""
+    rows = []
+    for spec in definition.fields.all():
+        if spec.key not in values:
+            continue
+        value = values[spec.key]
+        if spec.kind == FieldKind.DATETIME:
+            moment = datetime.datetime.fromisoformat(value)
+            text = timezone.localtime(moment).strftime("%b %d, %Y %H:%M")
+        elif spec.kind == FieldKind.YES_NO:
+            text = "Yes" if value else "No"
+        elif spec.kind == FieldKind.AGENCY:
+            text = value.get("name", "")
+        else:
+            text = str(value)
+        rows.append((spec.label, text))
+    return rows
+
+
+@dataclass(frozen=True)
+class StepState:
+    """How a step reads on the checklist at a moment."""
+
+    label: str  # done, skipped, not applicable, overdue, due soon, to do, waiting
+    late_by: datetime.timedelta | None = None
+
+
+def step_state(step: CaseStep, now: datetime.datetime) -> StepState:
+    if step.status == StepStatus.DONE:
+        return StepState("done")
+    if step.status == StepStatus.SKIPPED:
+        return StepState("skipped")
+    if step.status == StepStatus.NOT_APPLICABLE:
+        return StepState("not applicable")
+    if step.due_at is None:
+        return StepState("waiting")
+    if step.due_at < now:
+        return StepState("overdue", late_by=now - step.due_at)
+    if step.due_at - now <= DUE_SOON:
+        return StepState("due soon")
+    return StepState("to do")
+
+
+def humanize_delta(delta: datetime.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
