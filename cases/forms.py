@@ -206,3 +206,19 @@ class ConsentForm(forms.Form):
     guardian_name = forms.CharField(label="Parent/guardian name", required=False, max_length=120)
     signed_on = forms.DateField(widget=DateInput())
     expires_on = forms.DateField(widget=DateInput())
+
+
+class YouthUpdateForm(forms.Form):
+    missing_from_care = forms.BooleanField(label="The youth is missing from care", required=False)
+    tribe = forms.ModelChoiceField(
+        queryset=Tribe.objects.order_by("name"),
+        required=False,
+        label="Tribal affiliation",
+        empty_label="None recorded",
+    )
+
+
+class SkipForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is this step skipped?", widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -27,8 +28,10 @@ from cases.models import (
     CaseEvent,
     CaseGrant,
     CaseNote,
+    CaseStep,
     Referral,
     Status,
+    StepStatus,
     Youth,
 )
 from regions.models import (
@@ -208,6 +211,54 @@ def work_regions_of(user: AbstractBaseUser) -> list[Region]:
 def case_timeline(case: Case) -> QuerySet[CaseEvent]:
     """The case's events, oldest first. Call only with a case from the door."""
     return case.events.select_related("actor", "from_agency", "to_agency").order_by("at", "id")
+
+
+def case_steps(case: Case) -> QuerySet[CaseStep]:
+    """The case's protocol checklist in order, definitions and fields joined in."""
+    return (
+        case.steps.select_related("definition", "completed_by")
+        .prefetch_related("definition__fields")
+        .order_by("definition__order", "id")
+    )
+
+
+def steps_summary(cases: QuerySet[Case], now) -> QuerySet[Case]:
+    """Annotate each case with its next due step (title and time) and its overdue count."""
+    pending = CaseStep.objects.filter(
+        case=OuterRef("pk"), status=StepStatus.PENDING, due_at__isnull=False
+    ).order_by("due_at", "id")
+    overdue = (
+        CaseStep.objects.filter(case=OuterRef("pk"), status=StepStatus.PENDING, due_at__lt=now)
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return cases.annotate(
+        next_step_title=Subquery(pending.values("definition__title")[:1]),
+        next_step_due=Subquery(pending.values("due_at")[:1]),
+        overdue_steps=Coalesce(Subquery(overdue), 0),
+    )
+
+
+def overdue_steps_in_regions(user: AbstractBaseUser, now) -> QuerySet[CaseStep]:
+    """Overdue steps of the open cases in the regions the user works as hub specialist."""
+    return (
+        CaseStep.objects.filter(
+            case__in=cases_visible_to(user).filter(
+                region_id__in=_region_ids(user, "work_region_cases")
+            ),
+            status=StepStatus.PENDING,
+            due_at__lt=now,
+        )
+        .exclude(case__status=Status.CLOSED)
+        .select_related("definition", "case__agency")
+        .order_by("due_at")
+    )
+
+
+def notifications_of(user: AbstractBaseUser):
+    return user.notifications.select_related("case").order_by("-created_at", "-id")
 
 
 def case_notes(case: Case) -> QuerySet[CaseNote]:

@@ -12,11 +12,13 @@ import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
 from cases.models import (
+    AlertThreshold,
     Case,
     CaseEvent,
     CaseGrant,
@@ -28,19 +30,22 @@ from cases.models import (
     EventKind,
     Indicator,
     LegalBasis,
+    Notification,
     Referral,
     ScreeningOutcome,
     Status,
+    StepAlert,
     StepStatus,
     Youth,
 )
 from cases.selectors import case_rights, cases_visible_to
-from cases.steps import case_steps_sync, step_values_clean, values_display
+from cases.steps import DUE_SOON, case_steps_sync, step_values_clean, values_display
 from protocols.models import Owner
 from protocols.selectors import protocol_for_region
 from regions.models import (
     AGENCY_ROLES,
     Agency,
+    AgencyUserObjectPermission,
     Membership,
     Region,
     RegionUserObjectPermission,
@@ -661,3 +666,103 @@ def youth_update(
             _event(other, EventKind.YOUTH_UPDATED, actor, from_status=other.status, reason=reason)
             _steps_sync(other, actor)
     return youth
+
+
+# ----------------------------------------------------------------------------- deadline alerts
+
+
+def step_deadline_alerts_send() -> int:
+    """Tell each pending step's owners, once per threshold, that it is due within 4 hours
+    or overdue: an in-app notification and an email (case number only, nothing identifying).
+
+    Reads only the steps that crossed a threshold and have no alert for it yet; safe to run
+    twice or concurrently (one alert per step and threshold, by a unique constraint).
+    Returns how many notifications were created.
+    """
+    now = timezone.now()
+    alerted = StepAlert.objects.filter(step=OuterRef("pk"))
+    due = (
+        CaseStep.objects.filter(
+            status=StepStatus.PENDING, due_at__isnull=False, due_at__lte=now + DUE_SOON
+        )
+        .exclude(case__status=Status.CLOSED)
+        .annotate(
+            has_overdue=Exists(alerted.filter(threshold=AlertThreshold.OVERDUE)),
+            has_due_soon=Exists(alerted.filter(threshold=AlertThreshold.DUE_SOON)),
+        )
+        .filter(Q(due_at__lte=now, has_overdue=False) | Q(due_at__gt=now, has_due_soon=False))
+        .select_related("definition", "case")
+        .order_by("due_at", "id")
+    )
+    steps = list(due)
+    if not steps:
+        return 0
+    owners = _step_owners(steps)
+    created = 0
+    for step in steps:
+        threshold = AlertThreshold.OVERDUE if step.due_at <= now else AlertThreshold.DUE_SOON
+        recipients = owners(step)
+        with transaction.atomic():
+            alert, is_new = StepAlert.objects.get_or_create(step=step, threshold=threshold)
+            if not is_new:
+                continue  # another run got there first
+            message = _alert_message(step, threshold)
+            Notification.objects.bulk_create(
+                Notification(user=user, case=step.case, alert=alert, message=message)
+                for user in recipients
+            )
+            created += len(recipients)
+            addresses = [user.email for user in recipients if user.email]
+            if addresses:
+                transaction.on_commit(lambda m=message, a=addresses: _alert_email(m, a))
+    return created
+
+
+def _step_owners(steps: list[CaseStep]):
+    """A lookup of the users who own each step: the region's hub specialists for hub steps,
+    the current agency's staff for agency steps (the hub, while no agency has the case)."""
+    from django.contrib.auth import get_user_model
+
+    region_ids = {s.case.region_id for s in steps}
+    agency_ids = {s.case.agency_id for s in steps if s.case.agency_id}
+    users = get_user_model().objects.filter(is_active=True)
+    by_region: dict[int, list] = {}
+    for perm in RegionUserObjectPermission.objects.filter(
+        content_object_id__in=region_ids,
+        permission__codename="work_region_cases",
+        user__in=users,
+    ).select_related("user"):
+        by_region.setdefault(perm.content_object_id, []).append(perm.user)
+    by_agency: dict[int, list] = {}
+    for perm in AgencyUserObjectPermission.objects.filter(
+        content_object_id__in=agency_ids,
+        permission__codename="work_agency_cases",
+        user__in=users,
+    ).select_related("user"):
+        by_agency.setdefault(perm.content_object_id, []).append(perm.user)
+
+    def owners(step: CaseStep) -> list:
+        if step.definition.owner == Owner.AGENCY and step.case.agency_id:
+            return by_agency.get(step.case.agency_id, [])
+        return by_region.get(step.case.region_id, [])
+
+    return owners
+
+
+def _alert_message(step: CaseStep, threshold: str) -> str:
+    due = timezone.localtime(step.due_at).strftime("%b %d, %Y %H:%M")
+    state = "is overdue" if threshold == AlertThreshold.OVERDUE else "is due within 4 hours"
+    return f"Case {step.case.number}: '{step.definition.title}' {state} (due {due})."
+
+
+def _alert_email(message: str, addresses: list[str]) -> None:
+    send_mail(
+        subject=f"HubNet: {message[:120]}",
+        message=(
+            f"{message}\n\nOpen the case in HubNet to see it and record the step. "
+            "For the youth's privacy this email carries no names."
+        ),
+        from_email=None,
+        recipient_list=addresses,
+        fail_silently=False,
+    )

@@ -20,4 +20,25 @@ urlpatterns = [
     path("cases/<uuid:case_id>/reopen/", views.case_reopen, name="reopen"),
     path("cases/<uuid:case_id>/consents/", views.case_consent, name="consent"),
     path("cases/<uuid:case_id>/access-log/", views.case_access_log_view, name="access-log"),
+    path("cases/<uuid:case_id>/youth/", views.case_youth_update, name="youth-update"),
+    path(
+        "cases/<uuid:case_id>/steps/<slug:step_key>/complete/",
+        views.case_step,
+        {"action": "complete"},
+        name="step-complete",
+    ),
+    path(
+        "cases/<uuid:case_id>/steps/<slug:step_key>/correct/",
+        views.case_step,
+        {"action": "correct"},
+        name="step-correct",
+    ),
+    path(
+        "cases/<uuid:case_id>/steps/<slug:step_key>/skip/",
+        views.case_step,
+        {"action": "skip"},
+        name="step-skip",
+    ),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications-read"),
 ]

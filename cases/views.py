@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import services
@@ -21,26 +23,34 @@ from cases.forms import (
     ReopenForm,
     RouteForm,
     ScreenForm,
+    SkipForm,
     StatusAwareForm,
     YouthForm,
+    YouthUpdateForm,
 )
-from cases.models import AccessChannel, Status
+from cases.models import AccessChannel, Status, StepStatus
 from cases.pagination import SORT_LABELS, keyset_page
 from cases.selectors import (
     case_access_log,
     case_notes,
     case_rights,
+    case_steps,
     case_timeline,
     cases_visible_to,
     get_case_for_user,
     hub_queue,
     linkable_youth,
     log_denied_access,
+    notifications_of,
+    overdue_steps_in_regions,
+    steps_summary,
     work_regions_of,
     youth_matches,
 )
+from cases.steps import humanize_delta, step_form_class, step_state, values_display
 from hubnet.http import client_ip
-from regions.models import Role
+from protocols.models import Owner
+from regions.models import Agency, Role
 from regions.selectors import memberships_of
 
 PAGE_SIZE = 25
@@ -103,7 +113,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     case_filter.form.fields["county"].widget = _county_select(visible)
     sort = request.GET.get("sort", "newest")
     page = keyset_page(
-        case_filter.qs if case_filter.is_valid() else visible.none(),
+        steps_summary(
+            case_filter.qs if case_filter.is_valid() else visible.none(), timezone.now()
+        ),
         sort=sort,
         after=request.GET.get("after"),
         size=PAGE_SIZE,
@@ -132,7 +144,8 @@ def _county_select(visible):
 @case_worker_required
 @hub_required
 def hub_queue_view(request: HttpRequest) -> HttpResponse:
-    cases = list(hub_queue(request.user).order_by("opened_at", "id"))
+    now = timezone.now()
+    cases = list(steps_summary(hub_queue(request.user), now).order_by("opened_at", "id"))
     sections = [
         ("new", "New referrals to screen", Status.RECEIVED),
         ("unrouted", "Screened, not yet routed", Status.SCREENED),
@@ -142,7 +155,12 @@ def hub_queue_view(request: HttpRequest) -> HttpResponse:
     grouped = [
         (key, title, [c for c in cases if c.status == status]) for key, title, status in sections
     ]
-    return render(request, "cases/hub_queue.html", {"sections": grouped})
+    overdue = list(overdue_steps_in_regions(request.user, now)[:50])
+    return render(
+        request,
+        "cases/hub_queue.html",
+        {"sections": grouped, "overdue": overdue, "now": now},
+    )
 
 
 # ----------------------------------------------------------------------------- intake
@@ -265,10 +283,81 @@ def _render_case(request, case, *, forms=None, status=200) -> HttpResponse:
         "close_form": CloseForm(initial=initial),
         "reopen_form": ReopenForm(initial=initial),
         "consent_form": ConsentForm(),
+        "youth_form": YouthUpdateForm(
+            initial={
+                "missing_from_care": case.youth.missing_from_care,
+                "tribe": case.youth.tribe_id,
+            }
+        ),
         "open_form": None,
     }
-    context.update(forms or {})
+    forms = forms or {}
+    context["checklist"] = _checklist(case, rights, forms.pop("failed_step", None))
+    context.update(forms)
     return render(request, "cases/case_detail.html", context, status=status)
+
+
+def _checklist(case, rights, failed=None):
+    """Each protocol step with how it reads now and, for its owner, the forms to record it.
+
+    `failed`: the step action that was refused, re-shown with its errors.
+    """
+    now = timezone.now()
+    agency_choices = None
+    rows = []
+    for step in case_steps(case):
+        definition = step.definition
+        owner = rights.is_hub if definition.owner == Owner.HUB else rights.is_agency
+        retry = failed if failed and failed["key"] == definition.key else None
+        form = skip_form = None
+        if owner and case.is_open and step.status in (StepStatus.PENDING, StepStatus.DONE):
+            form_class = step_form_class(definition)
+            if retry and retry["action"] != "skip":
+                form = form_class(retry["data"], prefix=definition.key)
+                form.is_valid()
+                _errors_to_forms(retry["error"], form)
+            else:
+                initial = _form_initial(definition, step.values)
+                form = form_class(prefix=definition.key, initial=initial)
+            for field in form.fields.values():
+                if getattr(field, "queryset", None) is not None and field.queryset.model is Agency:
+                    if agency_choices is None:
+                        agencies = Agency.objects.order_by("name").values_list("pk", "name")
+                        agency_choices = [("", "Choose an agency"), *agencies]
+                    field.choices = agency_choices
+        if owner and definition.optional and step.status == StepStatus.PENDING and case.is_open:
+            skip_form = SkipForm(retry["data"] if retry else None, prefix=f"skip-{definition.key}")
+            if retry and retry["action"] == "skip":
+                skip_form.is_valid()
+                _errors_to_forms(retry["error"], skip_form)
+        state = step_state(step, now)
+        rows.append(
+            {
+                "step": step,
+                "definition": definition,
+                "state": state,
+                "late_by": humanize_delta(state.late_by) if state.late_by else "",
+                "values": values_display(definition, step.values),
+                "form": form,
+                "skip_form": skip_form,
+                "owner": owner,
+            }
+        )
+    return rows
+
+
+def _form_initial(definition, values):
+    initial = {}
+    for key, value in (values or {}).items():
+        if isinstance(value, dict):
+            initial[key] = value.get("id")
+        elif isinstance(value, bool):
+            initial[key] = "yes" if value else "no"
+        elif isinstance(value, str) and "T" in value[:11]:
+            initial[key] = value[:16]
+        else:
+            initial[key] = value
+    return initial
 
 
 def _case_action(
@@ -427,3 +516,83 @@ def case_access_log_view(request: HttpRequest, case_id) -> HttpResponse:
     case = _door(request, case_id)
     accesses = case_access_log(request.user, case)[:500]
     return render(request, "cases/access_log.html", {"case": case, "accesses": accesses})
+
+
+STEP_SERVICES = {
+    "complete": (services.case_step_complete, "recorded"),
+    "correct": (services.case_step_correct, "corrected"),
+}
+
+
+@require_POST
+@case_worker_required
+def case_step(request: HttpRequest, case_id, step_key: str, action: str) -> HttpResponse:
+    """Complete, correct or skip a protocol step (its owner only)."""
+    case = _door(request, case_id, write=True, channel=AccessChannel.ACTION)
+    try:
+        if action == "skip":
+            reason = request.POST.get(f"skip-{step_key}-reason", "")
+            step = services.case_step_skip(
+                case_id=case.pk, step_key=step_key, actor=request.user, reason=reason
+            )
+            done = "skipped"
+        else:
+            run, done = STEP_SERVICES[action]
+            step = run(
+                case_id=case.pk,
+                step_key=step_key,
+                actor=request.user,
+                data=request.POST,
+                prefix=step_key,
+            )
+    except services.CaseConflict as exc:
+        messages.error(request, str(exc))
+        return redirect("cases:detail", case_id=case.pk)
+    except ValidationError as exc:
+        failed = {"key": step_key, "action": action, "error": exc, "data": request.POST}
+        return _render_case(
+            request,
+            case,
+            forms={"open_form": f"step-{step_key}", "failed_step": failed},
+            status=400,
+        )
+    messages.success(request, f"'{step.definition.title}' {done}.")
+    detail = reverse("cases:detail", kwargs={"case_id": case.pk})
+    return redirect(f"{detail}#step-{step_key}")
+
+
+@require_POST
+@case_worker_required
+def case_youth_update(request: HttpRequest, case_id) -> HttpResponse:
+    case = _door(request, case_id, write=True, channel=AccessChannel.ACTION)
+    form = YouthUpdateForm(request.POST)
+    if not form.is_valid():
+        return _render_case(
+            request, case, forms={"youth_form": form, "open_form": "youth_form"}, status=400
+        )
+    try:
+        services.youth_update(
+            case_id=case.pk,
+            actor=request.user,
+            missing_from_care=form.cleaned_data["missing_from_care"],
+            tribe=form.cleaned_data["tribe"],
+        )
+    except services.CaseConflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Youth details updated; the protocol checklist follows.")
+    return redirect("cases:detail", case_id=case.pk)
+
+
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own notifications (deadline alerts)."""
+    notices = list(notifications_of(request.user)[:200])
+    return render(request, "cases/notifications.html", {"notices": notices})
+
+
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    messages.success(request, "All notifications marked as read.")
+    return redirect("cases:notifications")

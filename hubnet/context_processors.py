@@ -7,12 +7,17 @@ from regions.selectors import primary_membership
 
 def hubnet(request):
     """What the base layout needs on every page: mode, role, organisation and navigation."""
-    membership = primary_membership(request.user) if hasattr(request, "user") else None
+    user = getattr(request, "user", None)
+    membership = primary_membership(user) if user is not None else None
+    unread = 0
+    if membership is not None and membership.role != Role.STATE_ADMIN:
+        unread = user.notifications.filter(read_at__isnull=True).count()
     return {
         "product_name": settings.SITE_NAME,
         "development_mode": settings.DEBUG,
         "membership": membership,
         "nav_links": _nav_links(membership),
+        "unread_notifications": unread,
     }
 
 
@@ -24,7 +29,11 @@ def _nav_links(membership) -> list[tuple[str, str]]:
             ("Hub queue", reverse("cases:hub-queue")),
             ("Region cases", reverse("cases:list")),
             ("New referral", reverse("cases:referral-new")),
+            ("Notifications", reverse("cases:notifications")),
         ]
     if membership.role in (Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR):
-        return [("Caseload", reverse("cases:list"))]
+        return [
+            ("Caseload", reverse("cases:list")),
+            ("Notifications", reverse("cases:notifications")),
+        ]
     return []

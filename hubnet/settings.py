@@ -213,6 +213,13 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Periodic work, run by exactly one `celery beat` (docker-compose.yml).
+CELERY_BEAT_SCHEDULE = {
+    "step-deadline-alerts": {
+        "task": "cases.steps_deadline_alerts",
+        "schedule": timedelta(minutes=15),
+    },
+}
 
 LOGGING = {
     "version": 1,

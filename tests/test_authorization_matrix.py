@@ -78,6 +78,13 @@ MATRIX: dict[str, Rule] = {
     "cases:close": Rule(POST_ONLY, kwargs=CASE),
     "cases:reopen": Rule(POST_ONLY, kwargs=CASE),
     "cases:consent": Rule(POST_ONLY, kwargs=CASE),
+    "cases:youth-update": Rule(POST_ONLY, kwargs=CASE),
+    "cases:step-complete": Rule(POST_ONLY, kwargs={**CASE, "step_key": "intake"}),
+    "cases:step-correct": Rule(POST_ONLY, kwargs={**CASE, "step_key": "intake"}),
+    "cases:step-skip": Rule(POST_ONLY, kwargs={**CASE, "step_key": "follow_up"}),
+    # Everyone sees their own notifications only (tests/cases/test_protocol_pages.py)
+    "cases:notifications": Rule(PAGE),
+    "cases:notifications-read": Rule(POST_ONLY),
     # API about cases: lists are scoped (everyone gets 200, with only what they may see)
     "referral-list": Rule(API),
     "referral-detail": Rule(API, allowed=ON_CASE, kwargs={"pk": "sample-referral"}),

@@ -355,10 +355,11 @@ class TestCaseList:
 
         text = client_for(personas["hub2.specialist"]).get(reverse("cases:hub-queue")).text
 
-        assert (
-            text.index('id="new-title"')
-            < text.index(new.number)
-            < text.index('id="unrouted-title"')
-        )
-        assert text.index('id="declined-title"') < text.index(declined.number)
-        assert active.number not in text
+        def section(key):
+            start = text.index(f'<section id="{key}"')
+            return text[start : text.index("</section>", start)]
+
+        assert new.number in section("new")
+        assert new.number not in section("unrouted")
+        assert declined.number in section("declined")
+        assert active.number not in section("new") + section("awaiting")
