@@ -29,6 +29,7 @@ from cases.models import (
 )
 from cases.selectors import (
     case_notes,
+    case_steps,
     cases_visible_to,
     get_case_for_user,
     get_referral_for_user,
@@ -36,6 +37,7 @@ from cases.selectors import (
     referrals_visible_to,
     work_regions_of,
 )
+from cases.steps import step_state
 from hubnet.http import client_ip
 from regions.models import Agency, County, Region, Tribe
 
@@ -228,6 +230,27 @@ class NoteInput(serializers.Serializer):
     body = serializers.CharField()
 
 
+class CaseStepSerializer(serializers.Serializer):
+    key = serializers.CharField(source="definition.key")
+    title = serializers.CharField(source="definition.title")
+    owner = serializers.CharField(source="definition.owner")
+    optional = serializers.BooleanField(source="definition.optional")
+    status = serializers.CharField()
+    state = serializers.SerializerMethodField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    completed_by = serializers.CharField(source="completed_by.username", default=None)
+    values = serializers.JSONField()
+    skip_reason = serializers.CharField()
+
+    def get_state(self, step) -> str:
+        return step_state(step, self.context["now"]).label
+
+
+class SkipInput(serializers.Serializer):
+    reason = serializers.CharField()
+
+
 class NoteSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     body = serializers.CharField()
@@ -416,6 +439,42 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             CloseInput,
             lambda case, d: services.case_close(case_id=case.pk, actor=request.user, **d),
         )
+
+    @extend_schema(responses=CaseStepSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def steps(self, request, pk=None):
+        """The case's protocol checklist: status, state (overdue, due soon...), due time."""
+        case = self.get_object()
+        context = {"now": timezone.now()}
+        return Response(CaseStepSerializer(case_steps(case), many=True, context=context).data)
+
+    @extend_schema(
+        request={"application/json": {"type": "object", "additionalProperties": True}},
+        responses={200: CaseStepSerializer, 400: None, 403: None, 409: None},
+        description="Complete a step: send its fields by key (see /api/v1/protocols/).",
+    )
+    @action(detail=True, methods=["post"], url_path=r"steps/(?P<key>[a-z][a-z0-9_]*)/complete")
+    def step_complete(self, request, pk=None, key=None):
+        case = self.get_object(write=True)
+        step = _run_service(
+            lambda: services.case_step_complete(
+                case_id=case.pk, step_key=key, actor=request.user, data=request.data
+            )
+        )
+        return Response(CaseStepSerializer(step, context={"now": timezone.now()}).data)
+
+    @extend_schema(request=SkipInput, responses={200: CaseStepSerializer, 400: None, 409: None})
+    @action(detail=True, methods=["post"], url_path=r"steps/(?P<key>[a-z][a-z0-9_]*)/skip")
+    def step_skip(self, request, pk=None, key=None):
+        case = self.get_object(write=True)
+        data = SkipInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        step = _run_service(
+            lambda: services.case_step_skip(
+                case_id=case.pk, step_key=key, actor=request.user, **data.validated_data
+            )
+        )
+        return Response(CaseStepSerializer(step, context={"now": timezone.now()}).data)
 
     @extend_schema(methods=["get"], responses=NoteSerializer(many=True))
     @extend_schema(methods=["post"], request=NoteInput, responses={201: NoteSerializer})

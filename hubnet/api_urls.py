@@ -1,6 +1,7 @@
 from rest_framework.routers import DefaultRouter
 
 from cases.api import CaseViewSet, ReferralViewSet
+from protocols.api import ProtocolVersionViewSet
 from regions.api import AgencyViewSet, CountyViewSet, RegionViewSet, TribeViewSet
 
 router = DefaultRouter()
@@ -10,5 +11,6 @@ router.register("tribes", TribeViewSet, basename="tribe")
 router.register("agencies", AgencyViewSet, basename="agency")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("cases", CaseViewSet, basename="case")
+router.register("protocols", ProtocolVersionViewSet, basename="protocol")
 
 urlpatterns = router.urls

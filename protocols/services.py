@@ -77,7 +77,7 @@ def protocol_version_publish(
     return version
 
 
-def _next_number(region: Region | None) -> int:
+def next_version_number(region: Region | None) -> int:
     last = ProtocolVersion.objects.filter(region=region).aggregate(n=Max("number"))["n"]
     return (last or 0) + 1
 
@@ -95,7 +95,7 @@ def protocol_version_draft_from(
         draft = ProtocolVersion.objects.create(
             region=scope,
             name=source.name,
-            number=_next_number(scope),
+            number=next_version_number(scope),
             based_on=source,
             created_by=actor,
             notes=f"Draft made from {source}.",
@@ -120,7 +120,7 @@ def protocol_version_load(
         version = ProtocolVersion.objects.create(
             region=region,
             name=data["name"],
-            number=_next_number(region),
+            number=next_version_number(region),
             notes=data.get("notes", ""),
             created_by=actor,
         )

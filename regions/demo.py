@@ -29,6 +29,11 @@ REFERENCE_ADMIN_PERMISSIONS = [
     "cases.view_indicator",
     "cases.add_indicator",
     "cases.change_indicator",
+    *(
+        f"protocols.{action}_{model}"
+        for model in ("protocolversion", "stepdefinition", "stepfield")
+        for action in ("view", "add", "change", "delete")
+    ),
 ]
 
 
