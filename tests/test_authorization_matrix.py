@@ -96,6 +96,12 @@ MATRIX: dict[str, Rule] = {
     "case-accept": Rule(API_POST_ONLY, kwargs={"pk": "sample-case"}),
     "case-decline": Rule(API_POST_ONLY, kwargs={"pk": "sample-case"}),
     "case-close": Rule(API_POST_ONLY, kwargs={"pk": "sample-case"}),
+    "case-steps": Rule(API, allowed=ON_CASE, kwargs={"pk": "sample-case"}),
+    "case-step-complete": Rule(API_POST_ONLY, kwargs={"pk": "sample-case", "key": "intake"}),
+    "case-step-skip": Rule(API_POST_ONLY, kwargs={"pk": "sample-case", "key": "follow_up"}),
+    # Protocol definitions are not case data: any signed-in user reads them
+    "protocol-list": Rule(API),
+    "protocol-detail": Rule(API, kwargs={"pk": "first-protocol"}),
 }
 # The whole admin site is one class: Django checks is_staff, then model permissions.
 NAMESPACES = {"admin": Rule(ADMIN, allowed=frozenset({"state.admin"}))}
@@ -138,11 +144,13 @@ def test_the_matrix_names_no_url_that_is_gone():
 
 
 def resolve_url(name: str, rule: Rule, case=None) -> str:
+    from protocols.models import ProtocolVersion
     from regions.models import Agency, Tribe
 
     samples = {
         "first-tribe": Tribe.objects.order_by("pk").first().pk,
         "first-agency": Agency.objects.order_by("pk").first().pk,
+        "first-protocol": ProtocolVersion.objects.order_by("pk").first().pk,
         "sample-case": case.pk if case else "00000000-0000-0000-0000-000000000000",
         "sample-referral": case.referral_id if case else "00000000-0000-0000-0000-000000000000",
     }
