@@ -83,7 +83,15 @@ def cases_visible_to(user: AbstractBaseUser) -> QuerySet[Case]:
         Q(region_id__in=_region_ids(user, "view_region_cases"))
         | Q(agency_id__in=_agency_ids(user, "view_agency_cases"))
         | Q(pk__in=grants)
-    ).select_related("youth", "referral", "region", "county", "agency", "assigned_worker")
+    ).select_related(
+        "youth__county",
+        "youth__tribe",
+        "referral",
+        "region",
+        "county",
+        "agency",
+        "assigned_worker",
+    )
 
 
 @dataclass(frozen=True)

@@ -519,7 +519,11 @@ def _steps_sync(case: Case, actor) -> None:
 
 
 def _locked_step(case: Case, step_key: str) -> CaseStep:
-    step = CaseStep.objects.select_for_update().filter(case=case, definition__key=step_key).first()
+    step = (
+        CaseStep.objects.select_for_update(of=("self",))
+        .filter(case=case, definition__key=step_key)
+        .first()
+    )
     if step is None:
         raise CaseConflict(f"Case {case.number} has no protocol step '{step_key}'.")
     # the definition with its fields, for validation and display

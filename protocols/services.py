@@ -57,15 +57,19 @@ def protocol_version_publish(
     Cases already open stay on the version they started on.
     """
     with transaction.atomic():
-        version = ProtocolVersion.objects.select_for_update().get(pk=version.pk)
+        # order_by("pk"): the default ordering joins the nullable region, which
+        # PostgreSQL cannot lock FOR UPDATE.
+        version = ProtocolVersion.objects.select_for_update().order_by("pk").get(pk=version.pk)
         if version.status != VersionStatus.DRAFT:
             raise ValidationError("Only a draft can be published.")
         problems = protocol_problems(version)
         if problems:
             raise ValidationError(problems)
         now = timezone.now()
-        for current in ProtocolVersion.objects.select_for_update().filter(
-            region=version.region, status=VersionStatus.PUBLISHED
+        for current in (
+            ProtocolVersion.objects.select_for_update()
+            .filter(region=version.region, status=VersionStatus.PUBLISHED)
+            .order_by("pk")
         ):
             current.status = VersionStatus.RETIRED
             current.retired_at = now
