@@ -1,8 +1,11 @@
 """The heart of HubNet in a real browser: log, route, accept; strangers see nothing; all logged."""
 
+import datetime
 import re
 
 import pytest
+import time_machine
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Case, CaseAccess
@@ -81,6 +84,21 @@ def test_log_route_accept_and_the_access_log(new_page, personas):
     worker.set_viewport_size(TABLET)
     screenshot(worker, "case-accepted-agency-tablet")
 
+    # The worker records the law-enforcement cross-notification (a 12-hour rule).
+    step = worker.locator("#step-le_notification")
+    expect(step.locator(".step-state")).to_have_text(re.compile("Due soon|To do"))
+    step.get_by_text("Record…").click()
+    notified = (timezone.localtime() - datetime.timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M")
+    step.get_by_label("Notified at").fill(notified)
+    step.get_by_label("Law enforcement agency").fill("Appleton Police Department")
+    step.get_by_role("button", name="Mark done").click()
+    expect(
+        worker.get_by_text("'Law enforcement and CPS cross-notified' recorded.")
+    ).to_be_visible()
+    expect(worker.locator("#step-le_notification .step-state")).to_have_text("Done")
+    assert axe_violations(worker) == []
+    screenshot(worker, "checklist-agency")
+
     # Brown's worker, given the URL, learns nothing.
     brown = new_page("brown.worker")
     response = brown.goto(f"/cases/{case.pk}/")
@@ -97,6 +115,14 @@ def test_log_route_accept_and_the_access_log(new_page, personas):
     expect(table.get_by_role("row").filter(has_text="brown.worker")).to_contain_text("Denied")
     assert axe_violations(hub) == []
     screenshot(hub, "access-log")
+
+    # The hub sees the step done, by whom.
+    hub.goto(f"/cases/{case.pk}/")
+    le_step = hub.locator("#step-le_notification")
+    expect(le_step.locator(".step-state")).to_have_text("Done")
+    expect(le_step).to_contain_text("Done by Olivia Appleton")
+    expect(le_step).to_contain_text("Appleton Police Department")
+    screenshot(hub, "checklist-hub")
 
     views = CaseAccess.objects.filter(case=case, granted=True, channel="page")
     assert {a.user.username for a in views} == {"hub2.specialist", "outagamie.worker"}
@@ -136,3 +162,23 @@ def test_possible_duplicates_are_offered_while_typing(new_page, personas, make_c
         hub.get_by_role("status").filter(has_text=re.compile("Linked to Jordan Whitfeather"))
     ).to_be_visible()
     screenshot(hub, "referral-duplicate-offered")
+
+
+def test_an_unfinished_step_shows_as_overdue_when_the_clock_moves(new_page, personas, make_case):
+    case = make_case(county="Outagamie", status="accepted")
+    hub = new_page("hub2.specialist")
+    hub.goto(f"/cases/{case.pk}/")
+    federal = hub.locator("#step-federal_le_report .step-state")
+    expect(federal).to_have_text(re.compile("To do|Due soon"))
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=30), tick=True):
+        hub = new_page("hub2.specialist")  # the 8-hour session ended meanwhile
+        hub.goto(f"/cases/{case.pk}/")
+        expect(hub.locator("#step-federal_le_report .step-state")).to_have_text(
+            re.compile(r"Overdue by \d+ h")
+        )
+        expect(hub.locator("#step-le_notification .step-state")).to_contain_text("Overdue")
+        hub.get_by_role("link", name="Hub queue").click()
+        expect(hub.locator("#overdue")).to_contain_text(case.number)
+        assert axe_violations(hub) == []
+        screenshot(hub, "hub-queue-overdue")
