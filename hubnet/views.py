@@ -3,9 +3,10 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cases.selectors import cases_visible_to, hub_queue_counts
+from cases.selectors import cases_visible_to, hub_queue_counts, overdue_steps_in_regions
 from regions.models import Agency, Region, Role
 from regions.selectors import primary_membership
 
@@ -38,6 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "resource_agencies": agencies.filter(is_resource_agency=True),
                 "agency_count": agencies.count(),
                 "queue": hub_queue_counts(request.user),
+                "overdue_steps": overdue_steps_in_regions(request.user, timezone.now()).count(),
             },
         )
     caseload = cases_visible_to(request.user).filter(agency=membership.agency)

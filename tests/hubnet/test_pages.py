@@ -84,6 +84,24 @@ def test_each_role_has_its_home_and_header(client_for, personas, username, headi
     assert role_line in response.text
 
 
+def test_hub_home_counts_overdue_steps(client_for, personas, make_case):
+    make_case(county="Brown", status="received")  # received 2 hours ago: intake is overdue
+    response = client_for(personas["hub2.specialist"]).get(reverse("home"))
+    assert "<strong>1</strong> overdue protocol steps in the region" in response.text
+
+
+def test_deadline_alerts_command(personas, make_case):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_case(county="Brown", status="received")
+    out = StringIO()
+    call_command("deadline_alerts", stdout=out)
+    call_command("deadline_alerts", stdout=out)
+    assert out.getvalue().splitlines() == ["2 notifications sent.", "0 notifications sent."]
+
+
 def test_hub_home_lists_the_region(client_for, personas):
     response = client_for(personas["hub2.specialist"]).get(reverse("home"))
 
