@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.http import Http404
 from django.utils import timezone
 
 from cases.models import (
@@ -525,7 +526,7 @@ def _locked_step(case: Case, step_key: str) -> CaseStep:
         .first()
     )
     if step is None:
-        raise CaseConflict(f"Case {case.number} has no protocol step '{step_key}'.")
+        raise Http404(f"Case {case.number} has no protocol step '{step_key}'.")
     # the definition with its fields, for validation and display
     step.definition = (
         type(step)
