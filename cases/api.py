@@ -455,11 +455,26 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["post"], url_path=r"steps/(?P<key>[a-z][a-z0-9_]*)/complete")
     def step_complete(self, request, pk=None, key=None):
+        return self._record_step(request, key, services.case_step_complete)
+
+    @extend_schema(
+        request={"application/json": {"type": "object", "additionalProperties": True}},
+        responses={200: CaseStepSerializer, 400: None, 403: None, 409: None},
+        description="Correct a done step: all its fields again; the earlier values stay "
+        "on the case's timeline.",
+    )
+    @action(detail=True, methods=["post"], url_path=r"steps/(?P<key>[a-z][a-z0-9_]*)/correct")
+    def step_correct(self, request, pk=None, key=None):
+        return self._record_step(request, key, services.case_step_correct)
+
+    def _record_step(self, request, key, service):
         case = self.get_object(write=True)
-        step = _run_service(
-            lambda: services.case_step_complete(
-                case_id=case.pk, step_key=key, actor=request.user, data=request.data
+        if not isinstance(request.data, dict):
+            raise ValidationError(
+                {"non_field_errors": ["Send the step's fields as a JSON object, by key."]}
             )
+        step = _run_service(
+            lambda: service(case_id=case.pk, step_key=key, actor=request.user, data=request.data)
         )
         return Response(CaseStepSerializer(step, context={"now": timezone.now()}).data)
 

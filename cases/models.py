@@ -464,15 +464,19 @@ class AlertThreshold(models.TextChoices):
 
 
 class StepAlert(models.Model):
-    """The record that a step's owners were told it crossed a threshold: at most once."""
+    """The record that a step's owners were told it crossed a threshold: at most once per
+    deadline (a step that applies again later, with a new deadline, is alerted again)."""
 
     step = models.ForeignKey(CaseStep, on_delete=models.CASCADE, related_name="alerts")
     threshold = models.CharField(max_length=10, choices=AlertThreshold.choices)
+    due_at = models.DateTimeField(help_text="The deadline this alert was about.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["step", "threshold"], name="one_alert_per_threshold")
+            models.UniqueConstraint(
+                fields=["step", "threshold", "due_at"], name="one_alert_per_deadline_threshold"
+            )
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ Errors:
 """
 
 import datetime
+import logging
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -52,6 +53,8 @@ from regions.models import (
     RegionUserObjectPermission,
     Tribe,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class CaseConflict(Exception):
@@ -438,6 +441,7 @@ def case_reopen(
         case.closure_reason = ""
         case.save(update_fields=["status", "closed_at", "closure_reason", "updated_at"])
         _event(case, EventKind.REOPENED, actor, from_status=Status.CLOSED, reason=reason.strip())
+        _steps_sync(case, actor)  # the youth's situation may have changed while closed
     return case
 
 
@@ -536,12 +540,25 @@ def _locked_step(case: Case, step_key: str) -> CaseStep:
     return step
 
 
+def step_owned_by(rights, case: Case, definition) -> bool:
+    """Whether someone with `rights` on `case` records this step: hub steps are the hub's;
+    agency steps the current agency's, and the hub's while no agency holds the case (the
+    12- and 24-hour reports cannot wait for routing)."""
+    if definition.owner == Owner.HUB:
+        return rights.is_hub
+    return rights.is_agency or (rights.is_hub and case.agency_id is None)
+
+
 def _require_step_owner(actor, case: Case, step: CaseStep) -> None:
-    rights = case_rights(actor, case)
-    if step.definition.owner == Owner.HUB and not rights.is_hub:
-        raise PermissionDenied("Only the region's hub specialists complete this step.")
-    if step.definition.owner == Owner.AGENCY and not rights.is_agency:
-        raise PermissionDenied("Only staff of the case's current agency complete this step.")
+    if not step_owned_by(case_rights(actor, case), case, step.definition):
+        if step.definition.owner == Owner.HUB:
+            raise PermissionDenied("Only the region's hub specialists record this step.")
+        raise PermissionDenied("Only staff of the case's current agency record this step.")
+
+
+def _require_open(case: Case) -> None:
+    if not case.is_open:
+        raise CaseConflict(f"Case {case.number} is closed; reopen it to record steps.")
 
 
 def case_step_complete(*, case_id, step_key: str, actor: AbstractBaseUser, data, prefix=None):
@@ -553,8 +570,7 @@ def case_step_complete(*, case_id, step_key: str, actor: AbstractBaseUser, data,
         case = _locked_case(case_id)
         step = _locked_step(case, step_key)
         _require_step_owner(actor, case, step)
-        if not case.is_open:
-            raise CaseConflict(f"Case {case.number} is closed; reopen it to record steps.")
+        _require_open(case)
         if step.status != StepStatus.PENDING:
             raise CaseConflict(
                 f"'{step.definition.title}' is {step.get_status_display().lower()} already."
@@ -583,6 +599,7 @@ def case_step_skip(*, case_id, step_key: str, actor: AbstractBaseUser, reason: s
         case = _locked_case(case_id)
         step = _locked_step(case, step_key)
         _require_step_owner(actor, case, step)
+        _require_open(case)
         if not step.definition.optional:
             raise ValidationError(
                 {"reason": f"'{step.definition.title}' is required and cannot be skipped."}
@@ -613,6 +630,7 @@ def case_step_correct(*, case_id, step_key: str, actor: AbstractBaseUser, data, 
         case = _locked_case(case_id)
         step = _locked_step(case, step_key)
         _require_step_owner(actor, case, step)
+        _require_open(case)
         if step.status != StepStatus.DONE:
             raise CaseConflict(
                 f"'{step.definition.title}' is not done, so it cannot be corrected."
@@ -650,9 +668,15 @@ def youth_update(
     """Record that the youth went missing (or returned) or their tribal affiliation (hub or
     current agency). Every open case of the youth re-evaluates its protocol steps."""
     with transaction.atomic():
-        case = _locked_case(case_id)
+        # Lock order: the youth, then all their cases by id, so two updates made from two
+        # cases of one youth queue up instead of deadlocking.
+        youth_id = Case.objects.filter(pk=case_id).values_list("youth_id", flat=True).first()
+        if youth_id is None:
+            raise CaseConflict("This case no longer exists.")
+        youth = Youth.objects.select_for_update().get(pk=youth_id)
+        cases = list(Case.objects.select_for_update().filter(youth=youth).order_by("pk"))
+        case = next(c for c in cases if str(c.pk) == str(case_id))
         _require_writer(actor, case)
-        youth = Youth.objects.select_for_update().get(pk=case.youth_id)
         changes = []
         if missing_from_care is not None and missing_from_care != youth.missing_from_care:
             youth.missing_from_care = missing_from_care
@@ -664,12 +688,11 @@ def youth_update(
             return youth
         youth.save(update_fields=["missing_from_care", "tribe"])
         reason = "; ".join(changes).capitalize()
-        for other in (
-            Case.objects.select_for_update().filter(youth=youth).exclude(status=Status.CLOSED)
-        ):
+        for other in cases:  # every case records it; open ones re-evaluate their steps now
             other.youth = youth
             _event(other, EventKind.YOUTH_UPDATED, actor, from_status=other.status, reason=reason)
-            _steps_sync(other, actor)
+            if other.status != Status.CLOSED:
+                _steps_sync(other, actor)
     return youth
 
 
@@ -685,7 +708,7 @@ def step_deadline_alerts_send() -> int:
     Returns how many notifications were created.
     """
     now = timezone.now()
-    alerted = StepAlert.objects.filter(step=OuterRef("pk"))
+    alerted = StepAlert.objects.filter(step=OuterRef("pk"), due_at=OuterRef("due_at"))
     due = (
         CaseStep.objects.filter(
             status=StepStatus.PENDING, due_at__isnull=False, due_at__lte=now + DUE_SOON
@@ -708,7 +731,19 @@ def step_deadline_alerts_send() -> int:
         threshold = AlertThreshold.OVERDUE if step.due_at <= now else AlertThreshold.DUE_SOON
         recipients = owners(step)
         with transaction.atomic():
-            alert, is_new = StepAlert.objects.get_or_create(step=step, threshold=threshold)
+            # Re-check under the step's lock: it may have been done, or its case closed,
+            # since it was read.
+            still_due = (
+                CaseStep.objects.select_for_update(of=("self",))
+                .filter(pk=step.pk, status=StepStatus.PENDING, due_at=step.due_at)
+                .exclude(case__status=Status.CLOSED)
+                .exists()
+            )
+            if not still_due:
+                continue
+            alert, is_new = StepAlert.objects.get_or_create(
+                step=step, threshold=threshold, due_at=step.due_at
+            )
             if not is_new:
                 continue  # another run got there first
             message = _alert_message(step, threshold)
@@ -719,7 +754,7 @@ def step_deadline_alerts_send() -> int:
             created += len(recipients)
             addresses = [user.email for user in recipients if user.email]
             if addresses:
-                transaction.on_commit(lambda m=message, a=addresses: _alert_email(m, a))
+                transaction.on_commit(lambda m=message, a=addresses: _alert_emails(m, a))
     return created
 
 
@@ -747,9 +782,10 @@ def _step_owners(steps: list[CaseStep]):
         by_agency.setdefault(perm.content_object_id, []).append(perm.user)
 
     def owners(step: CaseStep) -> list:
+        hub = by_region.get(step.case.region_id, [])
         if step.definition.owner == Owner.AGENCY and step.case.agency_id:
-            return by_agency.get(step.case.agency_id, [])
-        return by_region.get(step.case.region_id, [])
+            return by_agency.get(step.case.agency_id) or hub  # an agency with no one: the hub
+        return hub
 
     return owners
 
@@ -760,14 +796,20 @@ def _alert_message(step: CaseStep, threshold: str) -> str:
     return f"Case {step.case.number}: '{step.definition.title}' {state} (due {due})."
 
 
-def _alert_email(message: str, addresses: list[str]) -> None:
-    send_mail(
-        subject=f"HubNet: {message[:120]}",
-        message=(
-            f"{message}\n\nOpen the case in HubNet to see it and record the step. "
-            "For the youth's privacy this email carries no names."
-        ),
-        from_email=None,
-        recipient_list=addresses,
-        fail_silently=False,
-    )
+def _alert_emails(message: str, addresses: list[str]) -> None:
+    """One email per recipient (nobody sees who else was told). A failed send is logged
+    and does not stop the others; the in-app notification is already there."""
+    for address in addresses:
+        try:
+            send_mail(
+                subject="HubNet: a protocol step needs you",
+                message=(
+                    f"{message}\n\nOpen the case in HubNet to see it and record the step. "
+                    "For the youth's privacy this email carries no names."
+                ),
+                from_email=None,
+                recipient_list=[address],
+                fail_silently=False,
+            )
+        except Exception:
+            logger.exception("Deadline alert email to %s failed", address)

@@ -30,10 +30,14 @@ def condition_holds(condition: str, case: Case) -> bool:
     return True
 
 
-def _offset(definition: StepDefinition) -> datetime.timedelta:
+def due_time(definition: StepDefinition, anchor: datetime.datetime) -> datetime.datetime:
+    """Hours are elapsed time; days are calendar days in Wisconsin's time, so "7 days after
+    10:00" is 10:00 a week later across a daylight-saving change."""
     if definition.offset_unit == OffsetUnit.DAYS:
-        return datetime.timedelta(days=definition.offset_amount)
-    return datetime.timedelta(hours=definition.offset_amount)
+        local = timezone.localtime(anchor)
+        wall = local.replace(tzinfo=None) + datetime.timedelta(days=definition.offset_amount)
+        return timezone.make_aware(wall, local.tzinfo)
+    return anchor + datetime.timedelta(hours=definition.offset_amount)
 
 
 def _anchor_time(step: CaseStep, case: Case, by_key: dict[str, CaseStep]):
@@ -91,7 +95,7 @@ def case_steps_sync(case: Case, *, opening: bool = False) -> list[StepChange]:
                     changes.append(StepChange(step, applies=True))
                 step.status = StepStatus.PENDING
             anchor = _anchor_time(step, case, by_key)
-            step.due_at = anchor + _offset(definition) if anchor else None
+            step.due_at = due_time(definition, anchor) if anchor else None
         else:
             if step.status == StepStatus.PENDING and not new:
                 changes.append(StepChange(step, applies=False))
@@ -113,6 +117,15 @@ def _not_in_future(value):
         raise ValidationError("This cannot be in the future.")
 
 
+class _DateTimeField(forms.DateTimeField):
+    """Text or a datetime only: a number or a list sent to the API is a field error."""
+
+    def to_python(self, value):
+        if value is not None and not isinstance(value, str | datetime.datetime):
+            raise ValidationError("Enter a date and time, e.g. 2026-03-02T14:30.")
+        return super().to_python(value)
+
+
 class _DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
@@ -126,7 +139,7 @@ def step_form_class(definition: StepDefinition) -> type[forms.Form]:
     for spec in definition.fields.all():
         common = {"label": spec.label, "required": spec.required}
         if spec.kind == FieldKind.DATETIME:
-            fields[spec.key] = forms.DateTimeField(
+            fields[spec.key] = _DateTimeField(
                 widget=_DateTimeInput(),
                 input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
                 validators=[_not_in_future],
@@ -157,6 +170,12 @@ def step_form_class(definition: StepDefinition) -> type[forms.Form]:
 def step_values_clean(definition: StepDefinition, data, *, prefix: str | None = None) -> dict:
     """Validate what a user entered for a step; the JSON-ready values, or ValidationError
     with a message per field."""
+    if isinstance(data, dict):  # JSON from the API: yes/no may come as true/false
+        yes_no = {f.key for f in definition.fields.all() if f.kind == FieldKind.YES_NO}
+        data = {
+            key: ("yes" if value else "no") if key in yes_no and isinstance(value, bool) else value
+            for key, value in data.items()
+        }
     form = step_form_class(definition)(data, prefix=prefix)
     if not form.is_valid():
         raise ValidationError(

@@ -1,5 +1,6 @@
 """Case pages. Thin: parse, go through the door or call one service, render."""
 
+import datetime
 from functools import wraps
 
 from django import forms
@@ -49,7 +50,7 @@ from cases.selectors import (
 )
 from cases.steps import humanize_delta, step_form_class, step_state, values_display
 from hubnet.http import client_ip
-from protocols.models import Owner
+from protocols.models import FieldKind
 from regions.models import Agency, Role
 from regions.selectors import memberships_of
 
@@ -307,7 +308,7 @@ def _checklist(case, rights, failed=None):
     rows = []
     for step in case_steps(case):
         definition = step.definition
-        owner = rights.is_hub if definition.owner == Owner.HUB else rights.is_agency
+        owner = services.step_owned_by(rights, case, definition)
         retry = failed if failed and failed["key"] == definition.key else None
         form = skip_form = None
         if owner and case.is_open and step.status in (StepStatus.PENDING, StepStatus.DONE):
@@ -347,16 +348,21 @@ def _checklist(case, rights, failed=None):
 
 
 def _form_initial(definition, values):
+    """A recorded step's values as its form expects them, field by field, by kind."""
     initial = {}
-    for key, value in (values or {}).items():
-        if isinstance(value, dict):
-            initial[key] = value.get("id")
-        elif isinstance(value, bool):
-            initial[key] = "yes" if value else "no"
-        elif isinstance(value, str) and "T" in value[:11]:
-            initial[key] = value[:16]
+    for spec in definition.fields.all():
+        if spec.key not in (values or {}):
+            continue
+        value = values[spec.key]
+        if spec.kind == FieldKind.DATETIME:
+            moment = datetime.datetime.fromisoformat(value)
+            initial[spec.key] = timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+        elif spec.kind == FieldKind.AGENCY:
+            initial[spec.key] = value.get("id")
+        elif spec.kind == FieldKind.YES_NO:
+            initial[spec.key] = "yes" if value else "no"
         else:
-            initial[key] = value
+            initial[spec.key] = value
     return initial
 
 

@@ -83,6 +83,10 @@ class ProtocolVersionAdmin(DraftOnly, admin.ModelAdmin):
         found = protocol_problems(obj)
         return "Yes" if not found else format_html("<br>".join(["{}"] * len(found)), *found)
 
+    def get_readonly_fields(self, request, obj=None):
+        # A version's scope is fixed once created (its number counts within the scope).
+        return [*self.readonly_fields, "region"] if obj is not None else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.number = next_version_number(obj.region)

@@ -94,13 +94,23 @@ class ProtocolVersion(models.Model):
     def is_draft(self) -> bool:
         return self.status == VersionStatus.DRAFT
 
+    def delete(self, *args, **kwargs):
+        _refuse_unless_draft(self.pk)
+        return super().delete(*args, **kwargs)
+
     def _may_change(self, update_fields) -> bool:
+        """Drafts change freely; a published version may only be retired; retired is final."""
         stored = (
             ProtocolVersion.objects.filter(pk=self.pk).values_list("status", flat=True).first()
         )
         if stored in (None, VersionStatus.DRAFT):
             return True
-        return update_fields is not None and set(update_fields) <= self.LIFECYCLE_FIELDS
+        return (
+            stored == VersionStatus.PUBLISHED
+            and self.status == VersionStatus.RETIRED
+            and update_fields is not None
+            and set(update_fields) <= self.LIFECYCLE_FIELDS
+        )
 
 
 class Owner(models.TextChoices):
@@ -161,6 +171,9 @@ class StepDefinition(models.Model):
 
     def save(self, *args, **kwargs):
         _refuse_unless_draft(self.version_id)
+        if self.pk:  # moving a step out of a published version is a change to it too
+            stored = StepDefinition.objects.filter(pk=self.pk).values_list("version_id").first()
+            _refuse_unless_draft(stored[0] if stored else None)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -205,11 +218,13 @@ class StepField(models.Model):
         return self.label
 
     def save(self, *args, **kwargs):
-        _refuse_unless_draft(
-            StepDefinition.objects.filter(pk=self.step_id)
-            .values_list("version_id", flat=True)
-            .first()
-        )
+        step_ids = [self.step_id]
+        if self.pk:  # the step it belonged to, too
+            step_ids += StepField.objects.filter(pk=self.pk).values_list("step_id", flat=True)
+        for version_id in StepDefinition.objects.filter(pk__in=step_ids).values_list(
+            "version_id", flat=True
+        ):
+            _refuse_unless_draft(version_id)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

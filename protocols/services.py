@@ -2,12 +2,13 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from protocols.models import (
     Anchor,
+    Condition,
     FieldKind,
     ProtocolVersion,
     StepDefinition,
@@ -24,6 +25,7 @@ def protocol_problems(version: ProtocolVersion) -> list[str]:
     if not steps:
         return ["The protocol has no steps."]
     order_of = {step.key: step.order for step in steps}
+    by_key = {step.key: step for step in steps}
     seen_orders: set[int] = set()
     for step in steps:
         where = f"Step '{step.key}'"
@@ -38,6 +40,11 @@ def protocol_problems(version: ProtocolVersion) -> list[str]:
                 problems.append(f"{where}: its anchor step '{anchor}' does not exist.")
             elif order_of[anchor] >= step.order:
                 problems.append(f"{where}: its anchor step '{anchor}' does not come before it.")
+            elif by_key[anchor].optional or by_key[anchor].condition != Condition.ALWAYS:
+                problems.append(
+                    f"{where}: its anchor step '{anchor}' is optional or conditional; if it is "
+                    "skipped or does not apply, this step's clock would never start."
+                )
         elif step.anchor_step_key:
             problems.append(f"{where}: an anchor step is only used with 'Another step completed'.")
         field_keys = [f.key for f in step.fields.all()]
@@ -77,7 +84,14 @@ def protocol_version_publish(
         version.status = VersionStatus.PUBLISHED
         version.published_at = now
         version.published_by = actor
-        version.save(update_fields=["status", "published_at", "published_by"])
+        try:
+            with transaction.atomic():
+                version.save(update_fields=["status", "published_at", "published_by"])
+        except IntegrityError:
+            raise ValidationError(
+                "Another version of this protocol was published at the same moment; "
+                "reload and try again."
+            ) from None
     return version
 
 

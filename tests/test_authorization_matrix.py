@@ -99,6 +99,7 @@ MATRIX: dict[str, Rule] = {
     "case-steps": Rule(API, allowed=ON_CASE, kwargs={"pk": "sample-case"}),
     "case-step-complete": Rule(API_POST_ONLY, kwargs={"pk": "sample-case", "key": "intake"}),
     "case-step-skip": Rule(API_POST_ONLY, kwargs={"pk": "sample-case", "key": "follow_up"}),
+    "case-step-correct": Rule(API_POST_ONLY, kwargs={"pk": "sample-case", "key": "intake"}),
     # Protocol definitions are not case data: any signed-in user reads them
     "protocol-list": Rule(API),
     "protocol-detail": Rule(API, kwargs={"pk": "first-protocol"}),

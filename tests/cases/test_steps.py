@@ -98,7 +98,10 @@ class TestDeadlines:
         assert s["intake"].due_at == received + hours(2)
         assert s["le_notification"].due_at == received + hours(12)
         assert s["federal_le_report"].due_at == received + hours(24)
-        assert s["initial_assessment"].due_at == received + datetime.timedelta(days=60)
+        # 60 calendar days in Wisconsin time: 02:00 CST on March 2 -> 02:00 CDT on May 1
+        assert s["initial_assessment"].due_at == datetime.datetime(
+            2026, 5, 1, 7, 0, tzinfo=datetime.UTC
+        )
         assert case.protocol_version.region is None
 
     def test_acceptance_anchored_steps_wait_for_acceptance(self, clock, personas):
@@ -108,8 +111,13 @@ class TestDeadlines:
         clock.shift(hours(5))
         route_and_accept(personas, case)
 
-        assert steps(case)["safety_plan"].due_at == T0 + hours(5) + datetime.timedelta(days=7)
-        assert steps(case)["closure"].due_at == T0 + hours(5) + datetime.timedelta(days=180)
+        # accepted 08:00 CST March 2; days are calendar days across the March 8 change
+        assert steps(case)["safety_plan"].due_at == datetime.datetime(
+            2026, 3, 9, 13, 0, tzinfo=datetime.UTC
+        )
+        assert steps(case)["closure"].due_at == datetime.datetime(
+            2026, 8, 29, 13, 0, tzinfo=datetime.UTC
+        )
 
     def test_step_anchored_steps_start_when_the_anchor_is_done(self, clock, personas):
         case = log_case(personas)
@@ -124,8 +132,10 @@ class TestDeadlines:
             data={"agreed_at": "2026-03-04T10:00", "summary": "Stays with aunt."},
         )
 
-        completed = T0 + datetime.timedelta(days=3)
-        assert steps(case)["service_plan"].due_at == completed + datetime.timedelta(days=14)
+        # done 03:00 CST March 5 -> due 03:00 CDT March 19
+        assert steps(case)["service_plan"].due_at == datetime.datetime(
+            2026, 3, 19, 8, 0, tzinfo=datetime.UTC
+        )
         assert steps(case)["follow_up"].due_at is None  # anchored on service_plan, not done yet
 
 
