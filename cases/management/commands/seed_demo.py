@@ -12,6 +12,7 @@ from cases import services
 from cases.models import (
     Case,
     CaseEvent,
+    CaseStep,
     ClosureReason,
     Gender,
     Indicator,
@@ -19,9 +20,11 @@ from cases.models import (
     ReferralSource,
     ScreeningOutcome,
     Status,
+    StepStatus,
     SuspectedExploitation,
 )
 from hubnet.env import env_str
+from protocols.models import FieldKind, Owner
 from regions.demo import PERSONAS, personas_ensure
 from regions.models import Agency, AgencyKind, County, Hub, Membership, Region, Role
 from regions.services import membership_grant, membership_revoke
@@ -293,7 +296,44 @@ class DemoCases:
         )
         target = rng.choices([s for s, _ in STATUS_MIX], weights=[w for _, w in STATUS_MIX])[0]
         self._advance(case, target, hub_user, county, tribe)
+        self._record_past_steps(case, hub_user, now)
         self._backdate(case, received_at, now)
+
+    def _record_past_steps(self, case, hub_user, now):
+        """Most steps whose deadline has passed were done on time; some were not."""
+        case.refresh_from_db()
+        if not case.is_open:
+            return
+        agency_user = self._agency_user(case.agency) if case.agency_id else hub_user
+        for step in (
+            CaseStep.objects.filter(case=case, status=StepStatus.PENDING, due_at__lt=now)
+            .select_related("definition")
+            .prefetch_related("definition__fields")
+        ):
+            if self.rng.random() < 0.15:
+                continue  # left overdue
+            actor = hub_user if step.definition.owner == Owner.HUB else agency_user
+            data = {}
+            for spec in step.definition.fields.all():
+                data[spec.key] = self._demo_value(spec, step, case, now)
+            services.case_step_complete(
+                case_id=case.pk, step_key=step.definition.key, actor=actor, data=data
+            )
+            CaseStep.objects.filter(pk=step.pk).update(
+                completed_at=step.due_at - datetime.timedelta(hours=self.rng.randint(1, 6))
+            )
+
+    def _demo_value(self, spec, step, case, now):
+        if spec.kind == FieldKind.DATETIME:
+            moment = min(step.due_at, now) - datetime.timedelta(hours=self.rng.randint(1, 6))
+            return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+        if spec.kind == FieldKind.CHOICE:
+            return spec.choice_list[0]
+        if spec.kind == FieldKind.YES_NO:
+            return "yes"
+        if spec.kind == FieldKind.AGENCY:
+            return case.agency_id or Agency.objects.filter(county=case.county).first().pk
+        return "Recorded (demo data)."
 
     def _backdate(self, case, received_at, now):
         """Demo only: spread the case's history over time, as if it had happened then."""
