@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count
+from django.utils import timezone
 
-from cases.models import Case, Status
+from cases.models import Case, CaseStep, Status
 from cases.selectors import cases_visible_to
 from regions.models import Membership
 
@@ -42,6 +43,13 @@ def test_demo_cases_cover_every_region_and_status_and_are_seeded_once(wisconsin,
     times = list(first.events.values_list("at", flat=True))
     assert times == sorted(times)
     assert times[0] >= first.referral.received_at
+    # most past deadlines were met; some were not
+    now = timezone.now()
+    done = CaseStep.objects.filter(status="done").count()
+    overdue = CaseStep.objects.filter(status="pending", due_at__lt=now).exclude(
+        case__status="closed"
+    )
+    assert done > 3 * overdue.count() > 0
     # the loader account that acted for personless agencies keeps no access
     loader = get_user_model().objects.get(username="demo.loader")
     assert not loader.is_active

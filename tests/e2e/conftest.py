@@ -54,7 +54,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(viewport=LAPTOP, base_url=live_server.url)
+    # bypass_csp: axe-core is injected as an inline script. The policy itself is exercised
+    # by tests/e2e/test_content_security_policy.py, which does not bypass it.
+    context = browser.new_context(viewport=LAPTOP, base_url=live_server.url, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -21,7 +21,7 @@ def new_page(browser, live_server):
 
     def open_as(username):
         context = browser.new_context(
-            viewport={"width": 1366, "height": 900}, base_url=live_server.url
+            viewport={"width": 1366, "height": 900}, base_url=live_server.url, bypass_csp=True
         )
         contexts.append(context)
         page = context.new_page()
