@@ -40,7 +40,8 @@ bench: $(STAMP)
 	unset DATABASE_URL; export SQLITE_PATH=$$db; \
 	$(BIN)/python manage.py migrate --noinput -v0 && \
 	$(BIN)/python manage.py load_wisconsin >/dev/null && \
-	HUBNET_DEMO_PASSWORD=bench-only-password $(BIN)/python manage.py seed_demo --cases $(BENCH_CASES) | tail -n 1 && \
+	HUBNET_DEMO_PASSWORD=bench-only-password $(BIN)/python manage.py seed_demo --cases $(BENCH_CASES) > $$db.log && \
+	tail -n 1 $$db.log && \
 	$(BIN)/python manage.py bench
 
 lint: $(STAMP)

@@ -55,3 +55,14 @@ def test_demo_cases_cover_every_region_and_status_and_are_seeded_once(wisconsin,
     assert not loader.is_active
     assert not Membership.objects.active().filter(user=loader).exists()
     assert Membership.objects.filter(user=loader).exists()  # the record of what it did stays
+
+
+def test_demo_times_avoid_the_hours_daylight_saving_repeats_or_skips():
+    import datetime
+
+    from cases.management.commands.seed_demo import _unambiguous_local
+
+    fall_back = datetime.datetime(2026, 11, 1, 6, 42, tzinfo=datetime.UTC)  # 01:42 CDT, repeated
+    spring = datetime.datetime(2026, 3, 8, 8, 30, tzinfo=datetime.UTC)  # 03:30 CDT, after the gap
+    assert _unambiguous_local(fall_back) == "2026-10-31T23:42"
+    assert _unambiguous_local(spring) == "2026-03-08T03:30"

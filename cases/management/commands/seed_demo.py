@@ -326,7 +326,7 @@ class DemoCases:
     def _demo_value(self, spec, step, case, now):
         if spec.kind == FieldKind.DATETIME:
             moment = min(step.due_at, now) - datetime.timedelta(hours=self.rng.randint(1, 6))
-            return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+            return _unambiguous_local(moment)
         if spec.kind == FieldKind.CHOICE:
             return spec.choice_list[0]
         if spec.kind == FieldKind.YES_NO:
@@ -407,3 +407,17 @@ class DemoCases:
                     ]
                 ),
             )
+
+
+def _unambiguous_local(moment: datetime.datetime) -> str:
+    """A local time as typed into a form, avoiding the hour clocks repeat or skip at the
+    daylight-saving changes (a form cannot tell which 01:30 on that night was meant)."""
+    zone = timezone.get_current_timezone()
+    while True:
+        local = timezone.localtime(moment)
+        wall = local.replace(tzinfo=None)
+        earlier = wall.replace(tzinfo=zone, fold=0).utcoffset()
+        later = wall.replace(tzinfo=zone, fold=1).utcoffset()
+        if earlier == later:
+            return wall.strftime("%Y-%m-%dT%H:%M")
+        moment -= datetime.timedelta(hours=2)
