@@ -452,7 +452,10 @@ class CaseStep(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "definition"], name="one_step_per_definition")
         ]
-        indexes = [models.Index(fields=["status", "due_at"], name="casestep_open_due")]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="casestep_open_due"),
+            models.Index(fields=["case", "status", "due_at"], name="casestep_case_next_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case} · {self.definition.title}"
