@@ -288,6 +288,10 @@ class CasePagination(CursorPagination):
             raise NotFound(self.invalid_cursor_message) from exc
 
 
+class ReferralPagination(CasePagination):
+    ordering = ("-logged_at", "-id")
+
+
 def _run_service(call):
     """Run a service, translating its errors into API responses."""
     try:
@@ -314,7 +318,7 @@ class ReferralViewSet(
     """Referrals of the cases you can see. The list is a summary; the full referral
     (narrative, reporter, youth) comes from retrieve, which is logged."""
 
-    pagination_class = CasePagination
+    pagination_class = ReferralPagination
     lookup_value_regex = UUID_PATTERN
 
     def get_serializer_class(self):
@@ -330,10 +334,6 @@ class ReferralViewSet(
             channel=AccessChannel.API,
             ip_address=client_ip(self.request),
         )
-
-    def paginate_queryset(self, queryset):
-        self.paginator.ordering = ("-logged_at", "-id")
-        return super().paginate_queryset(queryset)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -385,15 +385,13 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             ip_address=client_ip(self.request),
         )
 
-    def _act(self, request, input_class, call, *, created=False):
+    def _act(self, request, input_class, call):
+        """Door (write), validate the input, run one service, return the changed case."""
         case = self.get_object(write=True)
         data = input_class(data=request.data)
         data.is_valid(raise_exception=True)
-        result = _run_service(lambda: call(case, data.validated_data))
-        if result is None or not hasattr(result, "number"):
-            result = cases_visible_to(request.user).filter(pk=case.pk).first() or case
-        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(CaseSerializer(result).data, status=code)
+        changed = _run_service(lambda: call(case, data.validated_data))
+        return Response(CaseSerializer(changed).data)
 
     @extend_schema(request=ScreenInput, responses=CaseSerializer)
     @action(detail=True, methods=["post"])

@@ -10,21 +10,8 @@ from cases.models import (
     Youth,
 )
 from cases.services import routing_agencies
+from cases.widgets import DateInput, DateTimeInput
 from regions.models import Agency, County, Region, Tribe
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class StatusAwareForm(forms.Form):
@@ -64,17 +51,8 @@ class YouthForm(forms.ModelForm):
         for name in ("legal_first_name", "legal_last_name"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
 
-    def clean(self):
-        cleaned = super().clean()
-        missing_age = not cleaned.get("date_of_birth") and cleaned.get("estimated_age") is None
-        if missing_age and "date_of_birth" not in self.errors:
-            self.add_error(
-                "date_of_birth", "Give a date of birth, or an estimated age if it is unknown."
-            )
-        return cleaned
-
     def validate_constraints(self, exclude=None):
-        # region is set by the service; the one constraint is checked in clean().
+        # region is set by the service; the birth-date-or-age rule is Youth.clean().
         pass
 
 

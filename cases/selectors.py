@@ -297,12 +297,6 @@ def case_search_condition(query: str) -> Q:
     return condition
 
 
-def cases_search(user: AbstractBaseUser, query: str) -> QuerySet[Case]:
-    """Cases visible to `user` whose number or youth's name matches `query`."""
-    visible = cases_visible_to(user)
-    return visible.filter(case_search_condition(query)) if query.strip() else visible
-
-
 def hub_queue(user: AbstractBaseUser) -> QuerySet[Case]:
     """Cases waiting on the hub: new, unrouted, declined, awaiting acceptance."""
     return cases_visible_to(user).filter(

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cases.models import Case, CaseStep, StepStatus
+from cases.widgets import DateTimeInput
 from protocols.models import Anchor, Condition, FieldKind, OffsetUnit, StepDefinition
 from regions.models import Agency
 
@@ -126,13 +127,6 @@ class _DateTimeField(forms.DateTimeField):
         return super().to_python(value)
 
 
-class _DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
 def step_form_class(definition: StepDefinition) -> type[forms.Form]:
     """A form for the fields the step records, typed and marked required as defined."""
     fields: dict[str, forms.Field] = {}
@@ -140,7 +134,7 @@ def step_form_class(definition: StepDefinition) -> type[forms.Form]:
         common = {"label": spec.label, "required": spec.required}
         if spec.kind == FieldKind.DATETIME:
             fields[spec.key] = _DateTimeField(
-                widget=_DateTimeInput(),
+                widget=DateTimeInput(),
                 input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
                 validators=[_not_in_future],
                 **common,

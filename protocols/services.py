@@ -101,14 +101,10 @@ def next_version_number(region: Region | None) -> int:
 
 
 def protocol_version_draft_from(
-    *,
-    source: ProtocolVersion,
-    actor: AbstractBaseUser | None,
-    region: Region | None = None,
-    use_source_region: bool = True,
+    *, source: ProtocolVersion, actor: AbstractBaseUser | None
 ) -> ProtocolVersion:
-    """A new draft copying `source`'s steps and fields (for the same scope, or `region`)."""
-    scope = source.region if use_source_region else region
+    """A new draft for the same scope, copying `source`'s steps and fields."""
+    scope = source.region
     with transaction.atomic():
         draft = ProtocolVersion.objects.create(
             region=scope,

@@ -13,7 +13,7 @@ from cases import services
 from cases.models import AccessChannel, CaseAccess, CaseGrant, Consent, Status
 from cases.selectors import (
     case_access_log,
-    cases_search,
+    case_search_condition,
     cases_visible_to,
     get_case_for_user,
     youth_matches,
@@ -21,6 +21,11 @@ from cases.selectors import (
 from regions.models import Agency, Region, Tribe
 
 pytestmark = pytest.mark.django_db
+
+
+def cases_search(user, query):
+    """The search the caseload page and the cases API run (CaseFilter.filter_q)."""
+    return cases_visible_to(user).filter(case_search_condition(query))
 
 
 def visible_numbers(user):
