@@ -205,13 +205,6 @@ def case_screen(
     return case
 
 
-def agency_serves_youth(agency: Agency, youth: Youth) -> bool:
-    """The agency serves the youth's own county or tribe."""
-    return agency.county_id == youth.county_id or (
-        youth.tribe_id is not None and agency.tribe_id == youth.tribe_id
-    )
-
-
 def routing_agencies(case: Case):
     """Agencies a case may be routed to: those serving the youth's county or tribe (wherever
     they are) first, Resource Agencies first among them; then the region's other agencies."""
@@ -257,8 +250,8 @@ def case_route(
             raise ValidationError(
                 {"agency": "This case was screened as not indicated; screen it again to route it."}
             )
-        youth = case.youth
-        if not routing_agencies(case).filter(pk=agency.pk).exists():
+        candidate = routing_agencies(case).filter(pk=agency.pk).first()
+        if candidate is None:
             raise ValidationError(
                 {
                     "agency": (
@@ -269,7 +262,7 @@ def case_route(
                 }
             )
         basis = ""
-        if not agency_serves_youth(agency, youth):
+        if not candidate.serves_youth:
             if legal_basis == LegalBasis.MANDATED_CPS_REPORT:
                 basis = legal_basis
             elif current_consent(case, agency):
