@@ -4,10 +4,11 @@ the admin would bypass the one door (cases.selectors) and the access log."""
 from django.contrib import admin
 
 from cases.models import Indicator
+from hubnet.admin import HubNetModelAdmin
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(HubNetModelAdmin):
     list_display = ["label", "category", "exploitation", "active", "order"]
     list_editable = ["active", "order"]
     list_filter = ["active", "category", "exploitation"]

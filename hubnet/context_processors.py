@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from regions.models import Role
 from regions.selectors import primary_membership
+from regions.services import granting_regions, may_administer_accounts
 
 
 def hubnet(request):
@@ -16,9 +17,15 @@ def hubnet(request):
         "product_name": settings.SITE_NAME,
         "development_mode": settings.DEBUG,
         "membership": membership,
-        "nav_links": _nav_links(membership),
+        "nav_links": _nav_links(membership) + _people_link(user),
         "unread_notifications": unread,
     }
+
+
+def _people_link(user) -> list[tuple[str, str]]:
+    if user is None or not (may_administer_accounts(user) or granting_regions(user)):
+        return []
+    return [("People", reverse("people:list"))]
 
 
 def _nav_links(membership) -> list[tuple[str, str]]:

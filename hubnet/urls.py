@@ -19,6 +19,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("cases.urls")),
+    path("", include("regions.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("hubnet.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

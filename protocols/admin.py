@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
+from hubnet.admin import HubNetModelAdmin
 from protocols.models import ProtocolVersion, StepDefinition, StepField
 from protocols.services import (
     next_version_number,
@@ -60,7 +61,7 @@ class StepDefinitionInline(DraftOnlyInline, admin.TabularInline):
 
 
 @admin.register(ProtocolVersion)
-class ProtocolVersionAdmin(DraftOnly, admin.ModelAdmin):
+class ProtocolVersionAdmin(DraftOnly, HubNetModelAdmin):
     list_display = ["name", "scope", "number", "status", "published_at", "step_count"]
     list_filter = ["status", "region"]
     inlines = [StepDefinitionInline]
@@ -123,7 +124,7 @@ class StepFieldInline(DraftOnlyInline, admin.TabularInline):
 
 
 @admin.register(StepDefinition)
-class StepDefinitionAdmin(DraftOnly, admin.ModelAdmin):
+class StepDefinitionAdmin(DraftOnly, HubNetModelAdmin):
     list_display = ["title", "key", "version", "order", "owner", "deadline_label", "condition"]
     list_filter = ["version", "owner", "condition"]
     list_select_related = ["version__region"]

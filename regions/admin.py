@@ -3,17 +3,19 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
-from regions.models import Agency, County, Hub, Membership, Region, Tribe
+from hubnet.admin import HubNetModelAdmin
+from regions.models import AccessChange, Agency, County, Hub, Membership, Region, Tribe
 from regions.services import (
+    GrantRefused,
     county_region_assign,
     hub_host_assign,
     membership_grant,
-    membership_revoke,
+    membership_grant_check,
 )
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(HubNetModelAdmin):
     list_display = ["number", "name", "county_count", "agency_count"]
     ordering = ["number"]
 
@@ -51,7 +53,7 @@ class HubAdminForm(forms.ModelForm):
 
 
 @admin.register(Hub)
-class HubAdmin(admin.ModelAdmin):
+class HubAdmin(HubNetModelAdmin):
     form = HubAdminForm
     list_display = ["__str__", "region", "host_agency", "provisional"]
     list_filter = ["provisional"]
@@ -69,7 +71,7 @@ class HubAdmin(admin.ModelAdmin):
 
 
 @admin.register(County)
-class CountyAdmin(admin.ModelAdmin):
+class CountyAdmin(HubNetModelAdmin):
     list_display = ["name", "fips", "region", "region_assignment"]
     list_filter = ["region", "region_assignment"]
     list_select_related = ["region"]
@@ -87,7 +89,7 @@ class CountyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tribe)
-class TribeAdmin(admin.ModelAdmin):
+class TribeAdmin(HubNetModelAdmin):
     list_display = ["name", "primary_region", "region_assignment"]
     list_filter = ["primary_region", "region_assignment"]
     list_select_related = ["primary_region"]
@@ -96,7 +98,7 @@ class TribeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(HubNetModelAdmin):
     list_display = ["name", "kind", "county", "tribe", "region", "is_resource_agency"]
     list_filter = ["is_resource_agency", "region", "kind"]
     list_select_related = ["county", "tribe", "region"]
@@ -116,25 +118,51 @@ class AgencyAdmin(admin.ModelAdmin):
 
 
 class MembershipAddForm(forms.ModelForm):
+    """Adding a membership in the admin goes through the same checks as everywhere else."""
+
+    reason = forms.CharField(label="Why is this access given?", max_length=300)
+
     class Meta:
         model = Membership
         fields = ["user", "role", "agency", "hub"]
 
+    granted_by = None  # set by MembershipAdmin.get_form
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            membership_grant_check(
+                actor=self.granted_by,
+                user=cleaned["user"],
+                role=cleaned["role"],
+                agency=cleaned.get("agency"),
+                hub=cleaned.get("hub"),
+            )
+        except GrantRefused as refused:
+            raise ValidationError(str(refused)) from None
+        return cleaned
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    """Memberships are granted and revoked, never edited or deleted: the rows are the record."""
+class MembershipAdmin(HubNetModelAdmin):
+    """Memberships are granted and ended, never edited or deleted: the rows are the record.
+
+    Ending one (with a reason) is on HubNet's People page, like inviting and deactivating.
+    """
 
     list_display = ["user", "role", "organisation_label", "granted_at", "revoked_at"]
     list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter), "hub"]
     list_select_related = ["user", "agency", "hub__region"]
     search_fields = ["user__username", "user__email", "agency__name"]
     autocomplete_fields = ["user", "agency"]
-    actions = ["revoke"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
-            kwargs["form"] = MembershipAddForm
+            kwargs["form"] = type(
+                "MembershipAddFormFor", (MembershipAddForm,), {"granted_by": request.user}
+            )
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -147,8 +175,10 @@ class MembershipAdmin(admin.ModelAdmin):
             "hub",
             "granted_at",
             "granted_by",
+            "grant_reason",
             "revoked_at",
             "revoked_by",
+            "revoke_reason",
         ]
 
     def has_delete_permission(self, request, obj=None):
@@ -157,23 +187,32 @@ class MembershipAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        try:
-            granted = membership_grant(
-                user=obj.user,
-                role=obj.role,
-                agency=obj.agency,
-                hub=obj.hub,
-                granted_by=request.user,
-            )
-        except ValidationError as exc:  # form validation ran first; this is a race
-            messages.error(request, "; ".join(exc.messages))
-            return
+        # The form ran the same checks; a refusal here is a race, and raises.
+        granted = membership_grant(
+            user=obj.user,
+            role=obj.role,
+            agency=obj.agency,
+            hub=obj.hub,
+            granted_by=request.user,
+            reason=form.cleaned_data["reason"],
+        )
         obj.pk = granted.pk
 
-    @admin.action(description="Revoke the selected memberships")
-    def revoke(self, request, queryset):
-        revoked = 0
-        for membership in queryset.filter(revoked_at__isnull=True):
-            membership_revoke(membership=membership, revoked_by=request.user)
-            revoked += 1
-        messages.success(request, f"{revoked} memberships revoked; their permissions withdrawn.")
+
+@admin.register(AccessChange)
+class AccessChangeAdmin(HubNetModelAdmin):
+    """The record of access changes: read only, for everyone who may see it."""
+
+    list_display = ["at", "kind", "subject", "role", "organisation_label", "actor", "reason"]
+    list_filter = ["kind", "role", "region"]
+    list_select_related = ["subject", "actor", "agency", "hub"]
+    search_fields = ["subject__username", "actor__username", "reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

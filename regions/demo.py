@@ -10,7 +10,9 @@ from regions.models import Agency, AgencyKind, Hub, Membership, Role
 from regions.services import membership_grant
 
 REFERENCE_ADMIN_GROUP = "Reference data administrators"
-# What a state administrator manages in the Django admin: reference data and memberships.
+# What a state administrator manages in the Django admin: reference data. Memberships
+# are only viewed: giving access to case records is an account administrator's or the
+# region's hub specialists' decision (separation of duties, regions.services).
 REFERENCE_ADMIN_PERMISSIONS = [
     "regions.view_region",
     "regions.view_county",
@@ -23,8 +25,6 @@ REFERENCE_ADMIN_PERMISSIONS = [
     "regions.add_agency",
     "regions.change_agency",
     "regions.view_membership",
-    "regions.add_membership",
-    "regions.change_membership",
     "auth.view_user",
     "cases.view_indicator",
     "cases.add_indicator",
@@ -36,21 +36,40 @@ REFERENCE_ADMIN_PERMISSIONS = [
     ),
 ]
 
+ACCOUNT_ADMIN_GROUP = "Account administrators"
+# The people who run HubNet's accounts: invite, give and end memberships, deactivate.
+# No case role and no change_user (which would let them edit their own groups).
+ACCOUNT_ADMIN_PERMISSIONS = [
+    "regions.administer_accounts",
+    "regions.view_membership",
+    "regions.add_membership",
+    "regions.view_accesschange",
+    "auth.view_user",
+]
+
 
 @dataclass(frozen=True)
 class Persona:
     username: str
     first_name: str
     last_name: str
-    role: str
+    role: str | None  # None: no membership (an account administrator)
     hub: int | None = None  # region number
     county: str | None = None  # county served by the agency
     tribe: str | None = None  # tribe served by the agency
     staff: bool = False
+    group: str | None = None
 
 
 PERSONAS = [
-    Persona("state.admin", "Sam", "Statewide", Role.STATE_ADMIN, staff=True),
+    Persona(
+        "state.admin",
+        "Sam",
+        "Statewide",
+        Role.STATE_ADMIN,
+        staff=True,
+        group=REFERENCE_ADMIN_GROUP,
+    ),
     Persona("hub2.specialist", "Harper", "Northeast", Role.HUB_SPECIALIST, hub=2),
     Persona("outagamie.worker", "Olivia", "Appleton", Role.AGENCY_STAFF, county="Outagamie"),
     Persona("brown.worker", "Ben", "Greenbay", Role.AGENCY_STAFF, county="Brown"),
@@ -63,15 +82,24 @@ PERSONAS = [
     ),
     Persona("hub5.specialist", "Devon", "Southcentral", Role.HUB_SPECIALIST, hub=5),
     Persona("dane.worker", "Dana", "Madison", Role.AGENCY_STAFF, county="Dane"),
+    Persona("accounts.admin", "Alex", "Accounts", None, staff=True, group=ACCOUNT_ADMIN_GROUP),
 ]
 DEMO_RESOURCE_AGENCY_COUNTIES = ["Outagamie", "Brown", "Dane"]
 DEMO_RESOURCE_AGENCY_TRIBES = ["Menominee Indian Tribe of Wisconsin"]
 
 
 def reference_admin_group_ensure() -> Group:
-    group, _ = Group.objects.get_or_create(name=REFERENCE_ADMIN_GROUP)
+    return _group_ensure(REFERENCE_ADMIN_GROUP, REFERENCE_ADMIN_PERMISSIONS)
+
+
+def account_admin_group_ensure() -> Group:
+    return _group_ensure(ACCOUNT_ADMIN_GROUP, ACCOUNT_ADMIN_PERMISSIONS)
+
+
+def _group_ensure(name: str, permissions: list[str]) -> Group:
+    group, _ = Group.objects.get_or_create(name=name)
     wanted = []
-    for dotted in REFERENCE_ADMIN_PERMISSIONS:
+    for dotted in permissions:
         app_label, codename = dotted.split(".")
         wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     group.permissions.set(wanted)
@@ -82,7 +110,10 @@ def reference_admin_group_ensure() -> Group:
 def personas_ensure(*, password: str) -> list[str]:
     """Create (or reset) the demo personas and their memberships; returns the usernames."""
     user_model = get_user_model()
-    admin_group = reference_admin_group_ensure()
+    groups = {
+        REFERENCE_ADMIN_GROUP: reference_admin_group_ensure(),
+        ACCOUNT_ADMIN_GROUP: account_admin_group_ensure(),
+    }
     Agency.objects.filter(
         kind=AgencyKind.COUNTY_HUMAN_SERVICES, county__name__in=DEMO_RESOURCE_AGENCY_COUNTIES
     ).update(is_resource_agency=True)
@@ -97,8 +128,10 @@ def personas_ensure(*, password: str) -> list[str]:
         user.is_staff = persona.staff
         user.set_password(password)
         user.save()
-        if persona.staff:
-            user.groups.add(admin_group)
+        if persona.group:
+            user.groups.add(groups[persona.group])
+        if persona.role is None:
+            continue
 
         target: dict = {}
         if persona.hub is not None:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 REGION_NUMBERS = range(1, 8)
@@ -180,6 +181,9 @@ class Role(models.TextChoices):
 
 
 AGENCY_ROLES = (Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR)
+# Roles that open case records. Separation of duties: an account holding the state
+# admin role never holds one of these (shared/DESIGN.md, "Who grants access").
+CASE_ROLES = (Role.HUB_SPECIALIST, *AGENCY_ROLES)
 
 
 class MembershipQuerySet(models.QuerySet):
@@ -219,11 +223,19 @@ class Membership(models.Model):
         blank=True,
         related_name="+",
     )
+    grant_reason = models.CharField("why granted", max_length=300, blank=True)
+    revoke_reason = models.CharField("why ended", max_length=300, blank=True)
 
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["user__username", "role"]
+        permissions = [
+            (
+                "administer_accounts",
+                "Can invite users, grant and end any membership, and deactivate accounts",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 name="membership_target_matches_role",
@@ -272,6 +284,96 @@ class Membership(models.Model):
             raise ValidationError({"hub": "A hub specialist belongs to a hub."})
         if self.role == Role.STATE_ADMIN and (self.hub_id or self.agency_id):
             raise ValidationError("A state task force admin belongs to no agency or hub.")
+        self._check_separation_of_duties()
+
+    @property
+    def region_id(self) -> int | None:
+        """The region whose case records this membership opens (None for the state role)."""
+        if self.agency_id:
+            return self.agency.region_id
+        if self.hub_id:
+            return self.hub.region_id
+        return None
+
+    def _check_separation_of_duties(self) -> None:
+        """A state admin account never holds a case role, and the other way round."""
+        if not self.user_id or self.revoked_at is not None:
+            return
+        others = Membership.objects.active().filter(user_id=self.user_id).exclude(pk=self.pk)
+        if self.role == Role.STATE_ADMIN and others.filter(role__in=CASE_ROLES).exists():
+            raise ValidationError(
+                {
+                    "role": "This account works cases; a state task force admin account never "
+                    "does. End its case memberships first, or use a separate account."
+                }
+            )
+        if self.role in CASE_ROLES and others.filter(role=Role.STATE_ADMIN).exists():
+            raise ValidationError(
+                {
+                    "role": "This account is a state task force admin, which never holds a case "
+                    "role (separation of duties). Use a separate account for casework."
+                }
+            )
+
+
+class AccessChangeKind(models.TextChoices):
+    INVITED = "invited", "Invited"
+    GRANTED = "granted", "Membership granted"
+    REVOKED = "revoked", "Membership ended"
+    DEACTIVATED = "deactivated", "Account deactivated"
+    INVITE_ACCEPTED = "invite_accepted", "Invitation accepted"
+    REFUSED = "refused", "Grant refused"
+
+
+class AccessChange(models.Model):
+    """Who gave or took whose access to what, when and why: the record of every change to
+    memberships and accounts, shown to the region's hub specialists. Rows are only added."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=20, choices=AccessChangeKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: a command run on the server.",
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_changes"
+    )
+    role = models.CharField(max_length=30, choices=Role.choices, blank=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_changes",
+        help_text="The region whose case records the change concerns.",
+    )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["region", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}: {self.subject}"
+
+    @property
+    def organisation_label(self) -> str:
+        if self.agency_id:
+            return str(self.agency)
+        if self.hub_id:
+            return str(self.hub)
+        return "State of Wisconsin" if self.role == Role.STATE_ADMIN else ""
 
 
 # Direct foreign-key object-permission tables (django-guardian): fast joins,

@@ -1,8 +1,19 @@
 """Reads about organisations that depend on who is asking."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from regions.models import Membership, MembershipQuerySet, Role
+from regions.models import (
+    AccessChange,
+    Agency,
+    Hub,
+    Membership,
+    MembershipQuerySet,
+    Region,
+    Role,
+)
+from regions.services import may_administer_accounts
 
 
 def memberships_of(user: AbstractBaseUser) -> MembershipQuerySet:
@@ -25,3 +36,80 @@ def primary_membership(user: AbstractBaseUser) -> Membership | None:
     memberships = list(memberships_of(user))
     memberships.sort(key=lambda m: ROLE_ORDER.index(m.role))
     return memberships[0] if memberships else None
+
+
+# ----------------------------------------------------------------------------- people
+
+
+def _granting_region_ids(user: AbstractBaseUser):
+    return (
+        Membership.objects.active()
+        .filter(user=user, role=Role.HUB_SPECIALIST)
+        .values("hub__region_id")
+    )
+
+
+def people_visible_to(user: AbstractBaseUser):
+    """Accounts `user` may see on the People pages: every account for an account
+    administrator; for a hub specialist, everyone who holds or held a membership in
+    the region (its hub or its agencies). Nobody else sees people."""
+    users = get_user_model().objects.order_by("last_name", "first_name", "username")
+    if may_administer_accounts(user):
+        return users
+    regions = _granting_region_ids(user)
+    in_region = Membership.objects.filter(
+        Q(hub__region_id__in=regions) | Q(agency__region_id__in=regions), user=OuterRef("pk")
+    )
+    return users.filter(Exists(in_region))
+
+
+def access_changes_visible_to(user: AbstractBaseUser) -> QuerySet[AccessChange]:
+    """Who gave or took whose access, newest first: all of it for an account administrator,
+    the changes touching their region's cases for a hub specialist."""
+    changes = AccessChange.objects.select_related(
+        "actor", "subject", "agency", "hub__region", "region"
+    ).order_by("-at", "-id")
+    if may_administer_accounts(user):
+        return changes
+    return changes.filter(region_id__in=_granting_region_ids(user))
+
+
+def memberships_in_view(user: AbstractBaseUser, subject=None) -> MembershipQuerySet:
+    """Memberships (active and ended; of `subject`, or anyone's) that `user` may see: all
+    of them for an account administrator, those in the hub specialist's regions otherwise."""
+    memberships = Membership.objects.select_related(
+        "user", "agency__region", "hub__region", "granted_by", "revoked_by"
+    ).order_by("revoked_at", "-granted_at")
+    if subject is not None:
+        memberships = memberships.filter(user=subject)
+    if may_administer_accounts(user):
+        return memberships
+    regions = _granting_region_ids(user)
+    return memberships.filter(Q(hub__region_id__in=regions) | Q(agency__region_id__in=regions))
+
+
+def grantable_access(user: AbstractBaseUser) -> list[tuple[str, list[tuple[str, str]]]]:
+    """What `user` may give, as grouped (value, label) choices for one select:
+    `hub_specialist:hub:<id>`, `agency_staff:agency:<id>`, `state_admin`..."""
+    if may_administer_accounts(user):
+        regions = Region.objects.all()
+    else:
+        regions = Region.objects.filter(pk__in=_granting_region_ids(user))
+    hubs = {h.region_id: h for h in Hub.objects.filter(region__in=regions)}
+    agencies = Agency.objects.filter(region__in=regions).order_by("region__number", "name")
+    groups: dict[int, list[tuple[str, str]]] = {}
+    for region in regions:
+        hub = hubs.get(region.pk)
+        if hub:
+            groups.setdefault(region.pk, []).append(
+                (f"{Role.HUB_SPECIALIST}:hub:{hub.pk}", f"Hub specialist, {hub}")
+            )
+    for agency in agencies:
+        for role in (Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR):
+            groups.setdefault(agency.region_id, []).append(
+                (f"{role}:agency:{agency.pk}", f"{Role(role).label}, {agency.name}")
+            )
+    choices = [(str(region), groups.get(region.pk, [])) for region in regions]
+    if may_administer_accounts(user):
+        choices.append(("Statewide", [(Role.STATE_ADMIN.value, Role.STATE_ADMIN.label)]))
+    return choices

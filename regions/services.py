@@ -1,4 +1,4 @@
-"""Writes to the organisation data. Every membership change goes through here.
+"""Writes to the organisation data. Every membership and account change goes through here.
 
 Guardian object permissions are derived data: they are recomputed from the
 user's active memberships after each grant or revoke, in the same transaction,
@@ -6,15 +6,22 @@ so two memberships giving the same permission never step on each other and a
 revoke never leaves a stray permission behind.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
-from django.core.exceptions import ValidationError
+from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from knox.models import AuthToken
 
 from regions.models import (
+    AccessChange,
+    AccessChangeKind,
     Agency,
     AgencyUserObjectPermission,
     County,
@@ -44,6 +51,63 @@ ROLE_GRANTS: dict[str, RoleGrant] = {
 MANAGED_CODENAMES = {codename for grant in ROLE_GRANTS.values() for codename in grant.codenames}
 
 
+class GrantRefused(PermissionDenied):
+    """The acting user may not give (or end) this membership."""
+
+
+def may_administer_accounts(user: AbstractBaseUser | None) -> bool:
+    """Account administrators invite people, grant any role and deactivate accounts."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.has_perm("regions.administer_accounts")
+    )
+
+
+def granting_regions(user: AbstractBaseUser | None) -> set[int]:
+    """Ids of the regions in which `user` may give case roles: those they are hub specialist of."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return set()
+    return set(
+        Membership.objects.active()
+        .filter(user=user, role=Role.HUB_SPECIALIST)
+        .values_list("hub__region_id", flat=True)
+    )
+
+
+def membership_grant_check(
+    *,
+    actor: AbstractBaseUser | None,
+    user: AbstractBaseUser,
+    role: str,
+    agency: Agency | None = None,
+    hub: Hub | None = None,
+) -> None:
+    """Raise GrantRefused unless `actor` may give `user` this membership (or end it).
+
+    - Nobody grants or changes a membership of their own account.
+    - The state admin role: account administrators only.
+    - A case role: an account administrator, or a hub specialist of the region whose
+      cases the role opens.
+    `actor` None is a command run on the server (reference data, demo personas).
+    """
+    if actor is None:
+        return
+    if actor.pk == user.pk:
+        raise GrantRefused("Nobody grants or changes a membership of their own account.")
+    if may_administer_accounts(actor):
+        return
+    if role == Role.STATE_ADMIN:
+        raise GrantRefused("Only an account administrator gives the state task force admin role.")
+    region_id = agency.region_id if agency is not None else hub.region_id if hub else None
+    if region_id is None or region_id not in granting_regions(actor):
+        raise GrantRefused(
+            "Only that region's hub specialists or an account administrator give access to "
+            "the region's cases."
+        )
+
+
 def membership_grant(
     *,
     user: AbstractBaseUser,
@@ -51,37 +115,205 @@ def membership_grant(
     agency: Agency | None = None,
     hub: Hub | None = None,
     granted_by: AbstractBaseUser | None = None,
+    reason: str = "",
 ) -> Membership:
     """Make `user` a member with `role` and give them the role's object permissions.
 
-    Raises ValidationError for a role/target mismatch or a duplicate active
-    membership; nothing is written then.
+    The one way to give access to case records, whatever the screen. `granted_by`
+    must be allowed to (membership_grant_check) and say why; None is a server
+    command. Raises GrantRefused (recorded as a refused change) or ValidationError
+    (role/target mismatch, a state admin with a case role, a duplicate active
+    membership); nothing else is written then.
     """
+    reason = reason.strip()
+    if granted_by is not None and not reason:
+        raise ValidationError({"reason": "Say why this access is given."})
+    try:
+        membership_grant_check(actor=granted_by, user=user, role=role, agency=agency, hub=hub)
+    except GrantRefused as refused:
+        _access_change_record(
+            kind=AccessChangeKind.REFUSED,
+            actor=granted_by,
+            subject=user,
+            membership=Membership(user=user, role=role, agency=agency, hub=hub),
+            reason=f"{refused} (asked: {reason})" if reason else str(refused),
+        )
+        raise
     with transaction.atomic():
         _lock_user(user)
         membership = Membership(
-            user=user, role=role, agency=agency, hub=hub, granted_by=granted_by
+            user=user,
+            role=role,
+            agency=agency,
+            hub=hub,
+            granted_by=granted_by,
+            grant_reason=reason,
         )
         membership.full_clean()
         membership.save()
         _permissions_sync(user)
+        _access_change_record(
+            kind=AccessChangeKind.GRANTED,
+            actor=granted_by,
+            subject=user,
+            membership=membership,
+            reason=reason,
+        )
     return membership
 
 
 def membership_revoke(
-    *, membership: Membership, revoked_by: AbstractBaseUser | None = None
+    *, membership: Membership, revoked_by: AbstractBaseUser | None = None, reason: str = ""
 ) -> Membership:
-    """End a membership (the row stays as the record) and withdraw what only it granted."""
+    """End a membership (the row stays as the record) and withdraw what only it granted.
+
+    The same people who may give a membership may end it, never their own.
+    """
+    reason = reason.strip()
+    if revoked_by is not None and not reason:
+        raise ValidationError({"reason": "Say why this access ends."})
+    membership_grant_check(
+        actor=revoked_by,
+        user=membership.user,
+        role=membership.role,
+        agency=membership.agency,
+        hub=membership.hub,
+    )
     with transaction.atomic():
         _lock_user(membership.user)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.revoked_at is not None:
-            raise ValidationError("This membership was already revoked.")
-        membership.revoked_at = timezone.now()
-        membership.revoked_by = revoked_by
-        membership.save(update_fields=["revoked_at", "revoked_by"])
-        _permissions_sync(membership.user)
+            raise ValidationError("This membership was already ended.")
+        _membership_end(membership, revoked_by, reason)
     return membership
+
+
+def _membership_end(membership: Membership, revoked_by, reason: str) -> None:
+    membership.revoked_at = timezone.now()
+    membership.revoked_by = revoked_by
+    membership.revoke_reason = reason
+    membership.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    _permissions_sync(membership.user)
+    _access_change_record(
+        kind=AccessChangeKind.REVOKED,
+        actor=revoked_by,
+        subject=membership.user,
+        membership=membership,
+        reason=reason,
+    )
+
+
+def _access_change_record(*, kind: str, actor, subject, membership=None, reason="") -> None:
+    fields = {}
+    if membership is not None:
+        fields = {
+            "role": membership.role,
+            "agency": membership.agency,
+            "hub": membership.hub,
+            "region_id": membership.region_id,
+            "membership": membership if membership.pk else None,
+        }
+    AccessChange.objects.create(
+        kind=kind, actor=actor, subject=subject, reason=reason[:300], **fields
+    )
+
+
+def user_invite(
+    *,
+    invited_by: AbstractBaseUser,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    agency: Agency | None = None,
+    hub: Hub | None = None,
+    reason: str,
+    accept_url: Callable[[AbstractBaseUser], str],
+) -> AbstractBaseUser:
+    """Create an account for `email` with its first membership and email a one-time link to
+    set a password. Only someone who may grant that membership may invite; nothing is
+    written when it is refused or invalid.
+    """
+    user_model = get_user_model()
+    email = user_model.objects.normalize_email(email.strip()).lower()
+    if not email:
+        raise ValidationError({"email": "Give the person's work email address."})
+    if user_model.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
+        raise ValidationError({"email": "An account with this email address exists already."})
+    probe = user_model(username=email, email=email)
+    membership_grant_check(actor=invited_by, user=probe, role=role, agency=agency, hub=hub)
+    with transaction.atomic():
+        user = user_model(
+            username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip()
+        )
+        user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+        _access_change_record(
+            kind=AccessChangeKind.INVITED, actor=invited_by, subject=user, reason=reason.strip()
+        )
+        membership_grant(
+            user=user, role=role, agency=agency, hub=hub, granted_by=invited_by, reason=reason
+        )
+        link = accept_url(user)
+        transaction.on_commit(lambda: _invite_email_send(user, link))
+    return user
+
+
+def _invite_email_send(user, link: str) -> None:
+    send_mail(
+        subject="You are invited to HubNet",
+        message=(
+            "An account was made for you in HubNet, the case-coordination system of "
+            "Wisconsin's anti-human-trafficking hubs.\n\n"
+            f"Set your password here (the link works once and expires):\n{link}\n\n"
+            "If you did not expect this, ignore this email and tell your hub."
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def invite_accept(*, user: AbstractBaseUser, password: str) -> AbstractBaseUser:
+    """The invited person sets their password (the link's token was checked by the caller)."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        _access_change_record(kind=AccessChangeKind.INVITE_ACCEPTED, actor=user, subject=user)
+    return user
+
+
+def user_deactivate(*, user: AbstractBaseUser, actor: AbstractBaseUser, reason: str) -> None:
+    """Close an account at once: no sign-in, its sessions and API tokens gone, every
+    membership ended (account administrators only, never their own account)."""
+    if not may_administer_accounts(actor):
+        raise GrantRefused("Only an account administrator deactivates accounts.")
+    if actor.pk == user.pk:
+        raise GrantRefused("Nobody deactivates their own account.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the account is deactivated."})
+    with transaction.atomic():
+        _lock_user(user)
+        for membership in Membership.objects.active().filter(user=user).select_for_update():
+            _membership_end(membership, actor, f"Account deactivated: {reason}")
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        AuthToken.objects.filter(user=user).delete()
+        _sessions_end(user)
+        _access_change_record(
+            kind=AccessChangeKind.DEACTIVATED, actor=actor, subject=user, reason=reason
+        )
+
+
+def _sessions_end(user: AbstractBaseUser) -> None:
+    """Delete the user's unexpired sessions (database sessions carry no user column)."""
+    stale = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now())
+        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=stale).delete()
 
 
 def _lock_user(user: AbstractBaseUser) -> None:

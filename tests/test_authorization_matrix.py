@@ -21,6 +21,7 @@ EVERYONE = frozenset(
         "brown.worker",
         "menominee.worker",
         "dane.worker",
+        "accounts.admin",
         "outsider",
     }
 )
@@ -45,6 +46,9 @@ CASE_WORKERS = HUBS | {"outagamie.worker", "brown.worker", "menominee.worker", "
 # The sample case: region 2, routed to Outagamie County Human Services.
 ON_CASE = frozenset({"hub2.specialist", "outagamie.worker"})
 CASE = {"case_id": "sample-case"}
+PEOPLE_MANAGERS = HUBS | {"accounts.admin"}
+# The sample person: outagamie.worker, in region 2.
+REGION2_PEOPLE = frozenset({"hub2.specialist", "accounts.admin"})
 
 MATRIX: dict[str, Rule] = {
     "home": Rule(PAGE),
@@ -100,12 +104,23 @@ MATRIX: dict[str, Rule] = {
     "case-step-complete": Rule(API_POST_ONLY, kwargs={"pk": "sample-case", "key": "intake"}),
     "case-step-skip": Rule(API_POST_ONLY, kwargs={"pk": "sample-case", "key": "follow_up"}),
     "case-step-correct": Rule(API_POST_ONLY, kwargs={"pk": "sample-case", "key": "intake"}),
+    # People and access (regions/urls.py): account administrators see every account, hub
+    # specialists their region's people (tests/regions/test_people.py)
+    "people:list": Rule(PAGE, allowed=PEOPLE_MANAGERS),
+    "people:changes": Rule(PAGE, allowed=PEOPLE_MANAGERS),
+    "people:invite": Rule(PAGE, allowed=PEOPLE_MANAGERS),
+    "people:detail": Rule(PAGE, allowed=REGION2_PEOPLE, kwargs={"user_id": "sample-user"}),
+    "people:grant": Rule(POST_ONLY, kwargs={"user_id": "sample-user"}),
+    "people:deactivate": Rule(POST_ONLY, kwargs={"user_id": "sample-user"}),
+    "people:end": Rule(POST_ONLY, kwargs={"membership_id": "sample-membership"}),
+    # A one-time link for an invited person who has no password yet
+    "people:invite-accept": Rule(PUBLIC, kwargs={"uidb64": "MQ", "token": "not-a-token"}),
     # Protocol definitions are not case data: any signed-in user reads them
     "protocol-list": Rule(API),
     "protocol-detail": Rule(API, kwargs={"pk": "first-protocol"}),
 }
 # The whole admin site is one class: Django checks is_staff, then model permissions.
-NAMESPACES = {"admin": Rule(ADMIN, allowed=frozenset({"state.admin"}))}
+NAMESPACES = {"admin": Rule(ADMIN, allowed=frozenset({"state.admin", "accounts.admin"}))}
 
 
 def url_patterns(patterns=None, namespace=None):
@@ -145,10 +160,15 @@ def test_the_matrix_names_no_url_that_is_gone():
 
 
 def resolve_url(name: str, rule: Rule, case=None) -> str:
-    from protocols.models import ProtocolVersion
-    from regions.models import Agency, Tribe
+    from django.contrib.auth import get_user_model
 
+    from protocols.models import ProtocolVersion
+    from regions.models import Agency, Membership, Tribe
+
+    worker = get_user_model().objects.get(username="outagamie.worker")
     samples = {
+        "sample-user": worker.pk,
+        "sample-membership": Membership.objects.filter(user=worker).first().pk,
         "first-tribe": Tribe.objects.order_by("pk").first().pk,
         "first-agency": Agency.objects.order_by("pk").first().pk,
         "first-protocol": ProtocolVersion.objects.order_by("pk").first().pk,
@@ -218,7 +238,7 @@ def on_sample_case(rule: Rule) -> bool:
         n for n, r in MATRIX.items() if r.kind in (POST_ONLY, API_POST_ONLY) and on_sample_case(r)
     ),
 )
-@pytest.mark.parametrize("username", sorted(EVERYONE - ON_CASE - {"state.admin", "outsider"}))
+@pytest.mark.parametrize("username", sorted(CASE_WORKERS - ON_CASE))
 def test_actions_on_a_case_one_cannot_see_are_not_found(
     client, personas, routed_case, name, username
 ):
@@ -238,7 +258,7 @@ def test_actions_on_a_case_one_cannot_see_are_not_found(
 @pytest.mark.parametrize(
     "name", sorted(n for n, r in MATRIX.items() if r.kind == POST_ONLY and on_sample_case(r))
 )
-@pytest.mark.parametrize("username", ["state.admin", "outsider"])
+@pytest.mark.parametrize("username", sorted(EVERYONE - CASE_WORKERS))
 def test_actions_by_users_without_case_roles_are_refused(
     client, personas, routed_case, name, username
 ):
@@ -247,3 +267,21 @@ def test_actions_by_users_without_case_roles_are_refused(
     response = client.post(resolve_url(name, MATRIX[name], routed_case), {})
 
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, r in MATRIX.items() if r.kind == POST_ONLY and n.startswith("people:"))
+)
+@pytest.mark.parametrize("username", sorted(EVERYONE - PEOPLE_MANAGERS))
+def test_access_changes_by_people_without_that_right_are_refused(client, personas, name, username):
+    from regions.models import Membership
+
+    client.force_login(personas[username])
+    before = list(Membership.objects.values_list("pk", "revoked_at"))
+
+    response = client.post(
+        resolve_url(name, MATRIX[name]), {"reason": "probe", "access": "state_admin"}
+    )
+
+    assert response.status_code == 403
+    assert list(Membership.objects.values_list("pk", "revoked_at")) == before

@@ -2,7 +2,17 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from regions.models import Agency, County, Hub, Membership, Provenance, Role
+from regions.models import (
+    AccessChange,
+    AccessChangeKind,
+    Agency,
+    County,
+    Hub,
+    Membership,
+    Provenance,
+    Region,
+    Role,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,27 +34,50 @@ def test_state_admin_sees_the_reference_data(admin_client):
     assert "7 hubs" in response.text
 
 
-def test_granting_a_membership_in_the_admin_grants_the_permissions(admin_client, personas):
+@pytest.fixture
+def accounts_client(client, personas):
+    """Logged in as accounts.admin: staff, account administrator, no case role."""
+    client.force_login(personas["accounts.admin"])
+    return client
+
+
+def test_an_account_administrator_grants_a_membership_in_the_admin(accounts_client, personas):
     outsider = personas["outsider"]
     brown = Agency.objects.get(county__name="Brown")
 
-    response = admin_client.post(
+    response = accounts_client.post(
         reverse("admin:regions_membership_add"),
-        {"user": outsider.pk, "role": Role.AGENCY_STAFF, "agency": brown.pk, "hub": ""},
+        {
+            "user": outsider.pk,
+            "role": Role.AGENCY_STAFF,
+            "agency": brown.pk,
+            "hub": "",
+            "reason": "New hire at Brown County",
+        },
     )
 
     assert response.status_code == 302, response.text
     membership = Membership.objects.get(user=outsider)
-    assert membership.granted_by == personas["state.admin"]
+    assert membership.granted_by == personas["accounts.admin"]
+    assert membership.grant_reason == "New hire at Brown County"
     assert (
         get_user_model().objects.get(pk=outsider.pk).has_perm("regions.view_agency_cases", brown)
     )
+    change = AccessChange.objects.get(subject=outsider, kind=AccessChangeKind.GRANTED)
+    assert change.actor == personas["accounts.admin"]
+    assert change.region == brown.region
 
 
-def test_a_mismatched_membership_is_refused_next_to_the_field(admin_client, personas):
-    response = admin_client.post(
+def test_a_mismatched_membership_is_refused_next_to_the_field(accounts_client, personas):
+    response = accounts_client.post(
         reverse("admin:regions_membership_add"),
-        {"user": personas["outsider"].pk, "role": Role.HUB_SPECIALIST, "hub": "", "agency": ""},
+        {
+            "user": personas["outsider"].pk,
+            "role": Role.HUB_SPECIALIST,
+            "hub": "",
+            "agency": "",
+            "reason": "x",
+        },
     )
 
     assert response.status_code == 200
@@ -52,23 +85,82 @@ def test_a_mismatched_membership_is_refused_next_to_the_field(admin_client, pers
     assert not Membership.objects.filter(user=personas["outsider"]).exists()
 
 
-def test_revoke_action_withdraws_permissions(admin_client, personas):
-    worker = personas["brown.worker"]
-    membership = Membership.objects.get(user=worker)
+def test_the_state_admin_cannot_give_itself_a_case_role_in_the_admin(admin_client, personas):
+    """The finding: state.admin added itself a hub specialist membership in /admin/."""
+    me = personas["state.admin"]
+    hub2 = Hub.objects.get(region__number=2)
 
-    admin_client.post(
-        reverse("admin:regions_membership_changelist"),
-        {"action": "revoke", "_selected_action": [membership.pk]},
+    response = admin_client.post(
+        reverse("admin:regions_membership_add"),
+        {"user": me.pk, "role": Role.HUB_SPECIALIST, "hub": hub2.pk, "agency": "", "reason": "x"},
     )
 
-    membership.refresh_from_db()
-    assert membership.revoked_at is not None
-    assert membership.revoked_by == personas["state.admin"]
+    assert response.status_code == 403  # the reference-data group no longer adds memberships
+    assert not Membership.objects.filter(user=me, role=Role.HUB_SPECIALIST).exists()
     assert (
         not get_user_model()
-        .objects.get(pk=worker.pk)
-        .has_perm("regions.view_agency_cases", membership.agency)
+        .objects.get(pk=me.pk)
+        .has_perm("regions.view_region_cases", hub2.region)
     )
+
+
+def test_an_account_administrator_cannot_grant_its_own_account(accounts_client, personas):
+    me = personas["accounts.admin"]
+    hub2 = Hub.objects.get(region__number=2)
+
+    response = accounts_client.post(
+        reverse("admin:regions_membership_add"),
+        {"user": me.pk, "role": Role.HUB_SPECIALIST, "hub": hub2.pk, "agency": "", "reason": "x"},
+    )
+
+    assert response.status_code == 200
+    assert "Nobody grants or changes a membership of their own account." in response.text
+    assert not Membership.objects.filter(user=me).exists()
+
+
+def test_the_state_admin_cannot_be_given_a_case_role_in_the_admin(accounts_client, personas):
+    state_admin = personas["state.admin"]
+    brown = Agency.objects.get(county__name="Brown")
+
+    response = accounts_client.post(
+        reverse("admin:regions_membership_add"),
+        {
+            "user": state_admin.pk,
+            "role": Role.AGENCY_STAFF,
+            "agency": brown.pk,
+            "hub": "",
+            "reason": "x",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "separation of duties" in response.text
+    assert not Membership.objects.filter(user=state_admin, role=Role.AGENCY_STAFF).exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "lookup"),
+    [
+        ("admin:regions_agency_changelist", "cases__gt"),
+        ("admin:regions_agency_changelist", "cases__youth__legal_last_name__startswith"),
+        ("admin:regions_region_changelist", "agencies__cases__gt"),
+        ("admin:protocols_protocolversion_changelist", "cases__gt"),
+    ],
+)
+def test_admin_lookups_never_reach_into_case_records(admin_client, path, lookup):
+    """/admin/regions/agency/?cases__gt=<uuid> narrowed the list by case ids."""
+    response = admin_client.get(reverse(path), {lookup: "00000000-0000-0000-0000-000000000000"})
+
+    assert response.status_code == 400
+
+
+def test_admin_lookups_on_reference_data_still_work(admin_client):
+    response = admin_client.get(
+        reverse("admin:regions_agency_changelist"),
+        {"region__id__exact": Region.objects.get(number=2).pk},
+    )
+
+    assert response.status_code == 200
 
 
 def test_memberships_cannot_be_deleted(admin_client, personas):

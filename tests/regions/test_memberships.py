@@ -119,13 +119,18 @@ class TestGrant:
 
 
 class TestRevoke:
-    def test_revoking_takes_the_permissions_away_and_keeps_the_record(self, outagamie):
-        granter, user = UserFactory(), UserFactory()
+    def test_revoking_takes_the_permissions_away_and_keeps_the_record(self, personas, outagamie):
+        granter = get_user_model().objects.get(username="hub2.specialist")
+        user = UserFactory()
         membership = membership_grant(
-            user=user, role=Role.AGENCY_STAFF, agency=outagamie, granted_by=granter
+            user=user,
+            role=Role.AGENCY_STAFF,
+            agency=outagamie,
+            granted_by=granter,
+            reason="New hire",
         )
 
-        membership_revoke(membership=membership, revoked_by=granter)
+        membership_revoke(membership=membership, revoked_by=granter, reason="Left the agency")
 
         user = fresh(user)
         assert not user.has_perm("regions.view_agency_cases", outagamie)
@@ -180,7 +185,7 @@ class TestRevoke:
         membership = membership_grant(user=UserFactory(), role=Role.HUB_SPECIALIST, hub=hub2)
         membership_revoke(membership=membership)
 
-        with pytest.raises(ValidationError, match="already revoked"):
+        with pytest.raises(ValidationError, match="already ended"):
             membership_revoke(membership=membership)
 
     def test_other_users_permissions_are_untouched(self, outagamie):

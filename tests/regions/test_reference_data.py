@@ -3,13 +3,24 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 
-from regions.models import Agency, AgencyKind, County, Hub, Membership, Provenance, Region, Tribe
+from regions.models import (
+    AccessChange,
+    Agency,
+    AgencyKind,
+    County,
+    Hub,
+    Membership,
+    Provenance,
+    Region,
+    Tribe,
+)
 from regions.reference_data import wisconsin_load
 
 pytestmark = pytest.mark.django_db
 
 
 def reference_data_clear():
+    AccessChange.objects.all().delete()
     Membership.objects.all().delete()
     Hub.objects.all().delete()
     Agency.objects.all().delete()
