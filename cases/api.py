@@ -139,7 +139,17 @@ class ReferralSerializer(serializers.ModelSerializer):
     youth = YouthSerializer(required=False)
     existing_youth = serializers.UUIDField(required=False, write_only=True)
     region = serializers.SlugRelatedField(
-        slug_field="number", queryset=Region.objects.all(), required=False
+        slug_field="number",
+        queryset=Region.objects.all(),
+        required=False,
+        help_text="Optional check: the region follows the youth's county of residence.",
+    )
+    handover = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="Confirm that a youth living in another hub's region goes to that hub's "
+        "queue (you will not see the case afterwards).",
     )
     indicators = serializers.SlugRelatedField(
         slug_field="key", many=True, queryset=Indicator.objects.filter(active=True), required=False
@@ -164,6 +174,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "imminent_danger",
             "youth",
             "existing_youth",
+            "handover",
             "logged_at",
         ]
         read_only_fields = ["id", "logged_at"]
@@ -201,6 +212,12 @@ class ReferralSummarySerializer(serializers.ModelSerializer):
 class ScreenInput(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=ScreeningOutcome.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    step_fields = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="The protocol's screening step's fields the screening does not fill, by key "
+        "(e.g. `tool`): with them the step is recorded done by the same call.",
+    )
     expected_status = serializers.CharField(required=False, default=None)
 
 
@@ -242,6 +259,7 @@ class CaseStepSerializer(serializers.Serializer):
     completed_by = serializers.CharField(source="completed_by.username", default=None)
     values = serializers.JSONField()
     skip_reason = serializers.CharField()
+    closed_with_case = serializers.BooleanField()
 
     def get_state(self, step) -> str:
         return step_state(step, self.context["now"]).label
@@ -337,12 +355,10 @@ class ReferralViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        regions = work_regions_of(self.request.user)
-        if not regions:
+        if not work_regions_of(self.request.user):
             raise PermissionDenied("Only hub specialists log referrals.")
-        region = data.pop("region", None) or regions[0]
-        if region not in regions:
-            raise ValidationError({"region": "You log referrals for your own hub's region only."})
+        region = data.pop("region", None)
+        handover = data.pop("handover", False)
         youth_data = data.pop("youth", None)
         existing_id = data.pop("existing_youth", None)
         indicators = data.pop("indicators", [])
@@ -357,6 +373,7 @@ class ReferralViewSet(
                 youth_data=youth_data,
                 referral_data=data,
                 indicators=indicators,
+                handover=handover,
             )
         )
         serializer.instance = case.referral

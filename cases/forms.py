@@ -1,3 +1,5 @@
+import copy
+
 from django import forms
 from django.utils import timezone
 
@@ -10,14 +12,27 @@ from cases.models import (
     Youth,
 )
 from cases.services import routing_agencies
+from cases.steps import SCREENING_FILLED_KEYS, step_form_class
 from cases.widgets import DateInput, DateTimeInput
-from regions.models import Agency, County, Region, Tribe
+from regions.models import Agency, County, Tribe
 
 
 class StatusAwareForm(forms.Form):
     """Carries the status the user saw, so a change made meanwhile is caught (409)."""
 
     expected_status = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class CountySelect(forms.Select):
+    """Each county option carries its region number, so the page can warn at once when a
+    youth's county is in another hub's region."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        county = getattr(value, "instance", None)
+        if county is not None:
+            option["attrs"]["data-region"] = county.region.number
+        return option
 
 
 class YouthForm(forms.ModelForm):
@@ -38,11 +53,11 @@ class YouthForm(forms.ModelForm):
             "safe_at_home",
             "missing_from_care",
         ]
-        widgets = {"date_of_birth": DateInput()}
+        widgets = {"date_of_birth": DateInput(), "county": CountySelect()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["county"].queryset = County.objects.order_by("name")
+        self.fields["county"].queryset = County.objects.select_related("region").order_by("name")
         self.fields["tribe"].queryset = Tribe.objects.order_by("name")
         self.fields["tribe"].empty_label = "None recorded"
         self.fields[
@@ -54,6 +69,27 @@ class YouthForm(forms.ModelForm):
     def validate_constraints(self, exclude=None):
         # region is set by the service; the birth-date-or-age rule is Youth.clean().
         pass
+
+
+class LinkedYouthForm(YouthForm):
+    """The youth fields sent with a referral linked to a known youth: only what was sent is
+    checked, field by field (the record's own fields are shown read-only and not sent);
+    the service compares it with the record."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+    def _post_clean(self):
+        pass  # no new Youth is built from these fields
+
+    def typed(self) -> dict:
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if self.add_prefix(name) in self.data or name == "missing_from_care"
+        }
 
 
 class ReferralForm(forms.ModelForm):
@@ -76,23 +112,19 @@ class ReferralForm(forms.ModelForm):
         }
         labels = {"imminent_danger": "Imminent danger reported"}
 
-    def __init__(self, *args, regions=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["received_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
         self.fields["indicators"].queryset = Indicator.objects.filter(active=True)
         self.fields[
             "indicators"
         ].help_text = "Indicators inform a trained person's judgement; one alone proves nothing."
-        regions = list(regions or [])
-        self.fields["region"] = forms.ModelChoiceField(
-            queryset=Region.objects.filter(pk__in=[r.pk for r in regions]),
-            initial=regions[0] if regions else None,
-            empty_label=None,
-            label="Region",
-        )
-        if len(regions) == 1:
-            self.fields["region"].widget = forms.HiddenInput()
         self.fields["existing_youth"] = forms.UUIDField(required=False, widget=forms.HiddenInput)
+        self.fields["handover"] = forms.BooleanField(
+            required=False,
+            label="Hand over: the youth lives in another hub's region; send this referral to "
+            "that hub's queue",
+        )
 
     def clean_received_at(self):
         received_at = self.cleaned_data["received_at"]
@@ -108,6 +140,38 @@ class ScreenForm(StatusAwareForm):
     note = forms.CharField(
         label="Screening note", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args, step_definition=None, **kwargs):
+        """`step_definition`: the protocol's screening step, while it is to do. The form then
+        also asks for that step's fields the screening does not fill (e.g. the tool used),
+        so saving the screening records the step too; left empty, the step waits."""
+        super().__init__(*args, **kwargs)
+        self.step_keys: list[str] = []
+        if step_definition is None:
+            return
+        for key, field in step_form_class(step_definition).base_fields.items():
+            if key in SCREENING_FILLED_KEYS or key in self.fields:
+                continue
+            field = copy.deepcopy(field)
+            field.required = False
+            field.help_text = (
+                f"Records the protocol step '{step_definition.title}' with the screening. "
+                "Leave it empty to record that step later."
+            )
+            self.fields[key] = field
+            self.step_keys.append(key)
+
+    @property
+    def step_fields(self) -> list:
+        return [self[key] for key in self.step_keys]
+
+    def clean(self):
+        """`step_fields`: what was entered for the screening step's own fields, if anything."""
+        cleaned = super().clean()
+        cleaned["step_fields"] = {
+            key: cleaned[key] for key in self.step_keys if cleaned.get(key) not in (None, "")
+        }
+        return cleaned
 
 
 class RouteForm(StatusAwareForm):

@@ -424,7 +424,8 @@ class StepStatus(models.TextChoices):
 class CaseStep(models.Model):
     """One protocol step on one case: its due time, and what was recorded when done.
 
-    Steps are never deleted: a step that stops applying becomes not applicable.
+    Steps are never deleted: a step that stops applying becomes not applicable, and so
+    does a step still to do when its case closes (`closed_with_case`).
     """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
@@ -446,6 +447,11 @@ class CaseStep(models.Model):
     )
     values = models.JSONField(default=dict, blank=True)
     skip_reason = models.TextField(blank=True)
+    closed_with_case = models.BooleanField(
+        default=False,
+        help_text="Not applicable because the case closed while the step was still to do "
+        "(not because its condition stopped holding): reopening the case revives it.",
+    )
 
     class Meta:
         ordering = ["definition__order", "id"]

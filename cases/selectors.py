@@ -16,7 +16,17 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db import models
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -34,6 +44,8 @@ from cases.models import (
     StepStatus,
     Youth,
 )
+from cases.steps import SCREENING_STEP_KEY
+from protocols.models import Owner, StepDefinition
 from regions.models import (
     AgencyUserObjectPermission,
     Membership,
@@ -197,7 +209,8 @@ def get_referral_for_user(
 
 def linkable_youth(user: AbstractBaseUser, youth_id) -> Youth | None:
     """A youth the user may link a new referral to: one in a case they can see."""
-    if not youth_id:
+    youth_id = _as_uuid(youth_id) if youth_id else None
+    if youth_id is None:
         return None
     return Youth.objects.filter(pk=youth_id, cases__in=cases_visible_to(user)).first()
 
@@ -230,27 +243,79 @@ def case_steps(case: Case) -> QuerySet[CaseStep]:
     )
 
 
-def steps_summary(cases: QuerySet[Case], now) -> QuerySet[Case]:
-    """Annotate each case with its next due step (title and time) and its overdue count."""
+def pending_screening_step(case: Case) -> StepDefinition | None:
+    """The definition (fields joined in) of the case's screening step while it is to do."""
+    step = (
+        case.steps.filter(definition__key=SCREENING_STEP_KEY, status=StepStatus.PENDING)
+        .select_related("definition")
+        .prefetch_related("definition__fields")
+        .first()
+    )
+    return step.definition if step else None
+
+
+# Who records a step, in SQL, for CaseStep rows (`step_owned_by` in cases.services is the
+# rule for one step): hub steps are the hub's; agency steps the current agency's, and the
+# hub's while no agency holds the case.
+HUB_OWNED_STEP = Q(definition__owner=Owner.HUB) | Q(case__agency__isnull=True)
+AGENCY_OWNED_STEP = Q(definition__owner=Owner.AGENCY, case__agency__isnull=False)
+
+
+def _steps_owned_by(user: AbstractBaseUser) -> Q:
+    """CaseStep rows `user` records: hub-owned ones in regions they work as hub specialist,
+    agency-owned ones of the agencies they work for."""
+    return (HUB_OWNED_STEP & Q(case__region_id__in=_region_ids(user, "work_region_cases"))) | (
+        AGENCY_OWNED_STEP & Q(case__agency_id__in=_agency_ids(user, "work_agency_cases"))
+    )
+
+
+def _count(steps: QuerySet[CaseStep]):
+    return Coalesce(
+        Subquery(steps.order_by().values("case").annotate(n=Count("pk")).values("n")), 0
+    )
+
+
+def steps_summary(cases: QuerySet[Case], now, *, user: AbstractBaseUser) -> QuerySet[Case]:
+    """Annotate each case with what its protocol steps ask of `user`:
+
+    - `overdue_mine`: overdue steps `user` records;
+    - `overdue_waiting_hub`, `overdue_waiting_agency`: the other overdue steps, by who
+      records them;
+    - `next_step_title`, `next_step_due`: the next due step, the earliest of `user`'s own
+      if they have one, and `next_step_waits_on` ("hub", "agency", or "" when it is theirs).
+
+    Steps of closed cases are never to do, so closed cases count nothing. Correlated
+    subqueries: the list's query count does not grow with its length.
+    """
+    mine = _steps_owned_by(user)
     pending = CaseStep.objects.filter(
         case=OuterRef("pk"), status=StepStatus.PENDING, due_at__isnull=False
-    ).order_by("due_at", "id")
-    overdue = (
-        CaseStep.objects.filter(case=OuterRef("pk"), status=StepStatus.PENDING, due_at__lt=now)
-        .order_by()
-        .values("case")
-        .annotate(n=Count("pk"))
-        .values("n")
+    )
+    overdue = pending.filter(due_at__lt=now)
+    next_steps = pending.annotate(
+        waits_on=models.Case(
+            models.When(mine, then=models.Value("")),
+            models.When(HUB_OWNED_STEP, then=models.Value("hub")),
+            default=models.Value("agency"),
+        )
+    ).order_by(
+        models.Case(models.When(mine, then=models.Value(0)), default=models.Value(1)),
+        "due_at",
+        "id",
     )
     return cases.annotate(
-        next_step_title=Subquery(pending.values("definition__title")[:1]),
-        next_step_due=Subquery(pending.values("due_at")[:1]),
-        overdue_steps=Coalesce(Subquery(overdue), 0),
+        next_step_title=Subquery(next_steps.values("definition__title")[:1]),
+        next_step_due=Subquery(next_steps.values("due_at")[:1]),
+        next_step_waits_on=Subquery(next_steps.values("waits_on")[:1]),
+        overdue_mine=_count(overdue.filter(mine)),
+        overdue_waiting_hub=_count(overdue.filter(HUB_OWNED_STEP).exclude(mine)),
+        overdue_waiting_agency=_count(overdue.filter(AGENCY_OWNED_STEP).exclude(mine)),
     )
 
 
 def overdue_steps_in_regions(user: AbstractBaseUser, now) -> QuerySet[CaseStep]:
-    """Overdue steps of the open cases in the regions the user works as hub specialist."""
+    """Overdue steps of the open cases in the regions the user works as hub specialist,
+    each with `waits_on_agency` (recorded by the case's agency, not the hub)."""
     return (
         CaseStep.objects.filter(
             case__in=cases_visible_to(user).filter(
@@ -260,9 +325,21 @@ def overdue_steps_in_regions(user: AbstractBaseUser, now) -> QuerySet[CaseStep]:
             due_at__lt=now,
         )
         .exclude(case__status=Status.CLOSED)
+        .annotate(waits_on_agency=ExpressionWrapper(AGENCY_OWNED_STEP, BooleanField()))
         .select_related("definition", "case__agency")
-        .order_by("due_at")
+        .order_by("due_at", "id")
     )
+
+
+def overdue_step_counts(user: AbstractBaseUser, now) -> dict[str, int]:
+    """How many steps `overdue_steps_in_regions` finds: all of them (`total`), those the
+    hub records (`hub`) and those waiting on the cases' agencies (`agency`). One query."""
+    counts = (
+        overdue_steps_in_regions(user, now)
+        .order_by()
+        .aggregate(total=Count("pk"), agency=Count("pk", filter=AGENCY_OWNED_STEP))
+    )
+    return {**counts, "hub": counts["total"] - counts["agency"]}
 
 
 def notifications_of(user: AbstractBaseUser):
@@ -328,11 +405,22 @@ def youth_matches(user: AbstractBaseUser, *, region_ids, first: str, last: str, 
     condition = name_match
     if born:
         condition |= Q(date_of_birth=born, legal_last_name__istartswith=last[0])
-    visible = cases_visible_to(user).filter(youth=OuterRef("pk"))
+    # What the specialist needs to decide, from the cases they may see only: the latest
+    # visible case's number and status and when its referral came in.
+    latest = (
+        cases_visible_to(user)
+        .filter(youth=OuterRef("pk"))
+        .order_by("-referral__received_at", "-opened_at")
+    )
     return (
         Youth.objects.filter(region_id__in=region_ids)
         .filter(condition)
-        .filter(Exists(visible))
+        .filter(Exists(latest))
+        .annotate(
+            latest_case_number=Subquery(latest.values("number")[:1]),
+            latest_case_status=Subquery(latest.values("status")[:1]),
+            latest_referral_at=Subquery(latest.values("referral__received_at")[:1]),
+        )
         .select_related("county", "tribe")
         .order_by("legal_last_name", "legal_first_name")[:5]
     )

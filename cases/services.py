@@ -40,8 +40,15 @@ from cases.models import (
     StepStatus,
     Youth,
 )
-from cases.selectors import case_rights, cases_visible_to
-from cases.steps import DUE_SOON, case_steps_sync, step_values_clean, values_display
+from cases.selectors import case_rights, cases_visible_to, work_regions_of
+from cases.steps import (
+    DUE_SOON,
+    SCREENING_STEP_KEY,
+    case_steps_sync,
+    screening_step_data,
+    step_values_clean,
+    values_display,
+)
 from protocols.models import Owner
 from protocols.selectors import protocol_for_region
 from regions.models import (
@@ -59,12 +66,6 @@ logger = logging.getLogger(__name__)
 
 class CaseConflict(Exception):
     """The case is not (or no longer) in a state that allows the change."""
-
-
-def _may_work_region(user: AbstractBaseUser, region: Region) -> bool:
-    return RegionUserObjectPermission.objects.filter(
-        user=user, content_object=region, permission__codename="work_region_cases"
-    ).exists()
 
 
 def _locked_case(case_id) -> Case:
@@ -123,49 +124,124 @@ def _case_number(region: Region, year: int) -> str:
     return f"R{region.number}-{year}-{counter.last:04d}"
 
 
+# Youth fields a linked referral may bring up to date (a youth update with its timeline
+# event); every other youth field must match the linked record or the link is refused.
+YOUTH_SITUATION_FIELDS = ("missing_from_care", "tribe")
+YOUTH_IDENTITY_FIELDS = ("legal_first_name", "legal_last_name", "date_of_birth")
+
+
+def referral_region(county) -> Region:
+    """The rule: a referral belongs to the region of the youth's county of residence."""
+    return county.region
+
+
 def referral_create(
     *,
     logged_by: AbstractBaseUser,
-    region: Region,
+    region: Region | None = None,
     youth: Youth | None = None,
     youth_data: dict | None = None,
     referral_data: dict,
     indicators: list[Indicator] = (),
+    handover: bool = False,
 ) -> Case:
     """Log a referral and open its case (status received), for a youth new or already known.
 
-    Only a hub specialist of `region` may call this. An existing youth must
-    have a case the logger can see (no linking to strangers' records).
+    Only hub specialists log referrals. The case's region follows the youth's county of
+    residence (`referral_region`): a youth from another hub's region is logged only with
+    `handover=True`, and the case then goes to that region's hub queue (the logger does
+    not see it afterwards). `region`, when given, is what the caller expects and must agree.
+
+    A linked youth (`youth`) must have a case the logger can see, and `youth_data` (what
+    was typed) must match the youth's record except for the situation fields (missing
+    from care, tribal affiliation), which are applied as a youth update on every case of
+    the youth. Nothing typed is ever silently dropped: a mismatch is a ValidationError.
     """
-    if not _may_work_region(logged_by, region):
-        raise PermissionDenied("Only the region's hub specialists log referrals.")
+    own_regions = {r.pk for r in work_regions_of(logged_by)}
+    if not own_regions:
+        raise PermissionDenied("Only hub specialists log referrals.")
+    youth_data = dict(youth_data or {})
+    county = youth.county if youth is not None else youth_data.get("county")
+    if county is None:
+        raise ValidationError({"county": "Choose the youth's county of residence."})
+    home = referral_region(county)
+    if region is not None and region.pk != home.pk:
+        raise ValidationError(
+            {"region": f"{county} is in {home}, not {region}: a referral follows the county."}
+        )
+    if home.pk not in own_regions and not handover:
+        raise ValidationError({"county": handover_warning(county)})
     with transaction.atomic():
+        situation = {}
         if youth is None:
-            youth = Youth(region=region, **(youth_data or {}))
+            youth = Youth(region=home, **youth_data)
             youth.full_clean()
             youth.save()
         elif not cases_visible_to(logged_by).filter(youth=youth).exists():
             raise ValidationError({"youth": "That youth is not one of your region's records."})
+        else:
+            situation = _linked_youth_check(youth, youth_data)
 
-        referral = Referral(youth=youth, region=region, logged_by=logged_by, **referral_data)
+        referral = Referral(youth=youth, region=home, logged_by=logged_by, **referral_data)
         referral.full_clean()
         referral.save()
         referral.indicators.set(indicators)
 
         received_year = timezone.localtime(referral.received_at).year
         case = Case(
-            number=_case_number(region, received_year),
+            number=_case_number(home, received_year),
             youth=youth,
             referral=referral,
-            region=region,
+            region=home,
             county=youth.county,
             status=Status.RECEIVED,
-            protocol_version=protocol_for_region(region),
+            protocol_version=protocol_for_region(home),
         )
         case.save()
-        _event(case, EventKind.LOGGED, logged_by, reason=referral.get_source_display())
+        reason = referral.get_source_display()
+        if home.pk not in own_regions:
+            reason += f"; handed over to Hub {home.number} ({home.name}) by the logging hub"
+        _event(case, EventKind.LOGGED, logged_by, reason=reason)
         case_steps_sync(case, opening=True)
+        if situation:
+            youth_update(case_id=case.pk, actor=logged_by, **situation)
     return case
+
+
+def handover_warning(county) -> str:
+    home = referral_region(county)
+    return (
+        f"{county} is in Region {home.number} ({home.name}). Referrals follow the youth's "
+        f"county, so this one will go to Hub {home.number}'s queue and you will not see the "
+        'case after saving. Tick "Hand over" to confirm, or correct the county.'
+    )
+
+
+def _linked_youth_check(youth: Youth, typed: dict) -> dict:
+    """What a referral linked to `youth` may change (the situation fields that differ);
+    raises ValidationError naming every other typed field that disagrees with the record."""
+    differing = []
+    for name, value in typed.items():
+        if name in YOUTH_SITUATION_FIELDS or value in (None, ""):
+            continue
+        recorded = getattr(youth, name)
+        if isinstance(value, str) and isinstance(recorded, str):
+            same = value.strip().casefold() == recorded.strip().casefold()
+        else:
+            same = value == recorded
+        if not same:
+            differing.append(Youth._meta.get_field(name).verbose_name)
+    if differing:
+        raise ValidationError(
+            f"What you typed differs from the linked youth's record ({', '.join(differing)}). "
+            "Unlink to log a different youth, or correct the fields to match the record; "
+            "nothing was saved."
+        )
+    return {
+        name: typed[name]
+        for name in YOUTH_SITUATION_FIELDS
+        if name in typed and typed[name] != getattr(youth, name)
+    }
 
 
 def case_screen(
@@ -174,9 +250,16 @@ def case_screen(
     actor: AbstractBaseUser,
     outcome: str,
     note: str = "",
+    step_fields: dict | None = None,
     expected_status: str | None = None,
 ) -> Case:
-    """Record the screening outcome (hub). A received case becomes screened."""
+    """Record the screening outcome (hub). A received case becomes screened.
+
+    The same action records the protocol's screening step, while it is to do, from the
+    outcome and note, and `step_fields` for the step's other fields (e.g. the tool used):
+    see `_screening_step_record`. A value given in `step_fields` that the step refuses is a
+    ValidationError (nothing is written); a step the screening cannot fill stays to do.
+    """
     if outcome not in ScreeningOutcome.values:
         raise ValidationError({"outcome": "Choose a screening outcome."})
     with transaction.atomic():
@@ -202,7 +285,45 @@ def case_screen(
         )
         reason = ScreeningOutcome(outcome).label + (f": {note}" if note else "")
         _event(case, EventKind.SCREENED, actor, from_status=before, reason=reason)
+        _screening_step_record(case, actor, outcome=outcome, note=note, given=step_fields or {})
     return case
+
+
+def _screening_step_record(case: Case, actor, *, outcome: str, note: str, given: dict) -> None:
+    """Complete the case's screening step from the screening just saved, when the step is to
+    do, `actor` owns it and the screening (with `given`) fills its required fields; else
+    leave it as it is. A protocol version without the step has nothing to record."""
+    step = (
+        CaseStep.objects.select_for_update(of=("self",))
+        .filter(case=case, definition__key=SCREENING_STEP_KEY, status=StepStatus.PENDING)
+        .select_related("definition")
+        .first()
+    )
+    if step is None or not step_owned_by(case_rights(actor, case), case, step.definition):
+        return
+    given = {key: value for key, value in given.items() if value not in (None, "")}
+    data = screening_step_data(
+        step.definition, outcome=outcome, note=note, screened_at=case.screened_at, given=given
+    )
+    try:
+        step.values = step_values_clean(step.definition, data)
+    except ValidationError as exc:
+        refused = {key: errors for key, errors in exc.message_dict.items() if key in given}
+        if refused:
+            raise ValidationError(refused) from exc
+        return  # fields the screening cannot fill: the step waits for them
+    step.status = StepStatus.DONE
+    step.completed_at = case.screened_at
+    step.completed_by = actor
+    step.save(update_fields=["values", "status", "completed_at", "completed_by"])
+    _event(
+        case,
+        EventKind.STEP_COMPLETED,
+        actor,
+        from_status=case.status,
+        reason=_step_summary(step),
+    )
+    _steps_sync(case, actor)
 
 
 def routing_agencies(case: Case):
@@ -397,7 +518,11 @@ def case_close(
     note: str = "",
     expected_status: str | None = None,
 ) -> Case:
-    """Close an open case with a reason (hub or current agency)."""
+    """Close an open case with a reason (hub or current agency).
+
+    Its protocol steps still to do become not applicable, closed with the case (one
+    timeline event names them), so no list, count or alert shows them overdue.
+    """
     if reason not in ClosureReason.values:
         raise ValidationError({"reason": "Choose why the case is closed."})
     if reason == ClosureReason.OTHER and not note.strip():
@@ -413,13 +538,18 @@ def case_close(
         case.save(update_fields=["status", "closed_at", "closure_reason", "updated_at"])
         text = ClosureReason(reason).label + (f": {note.strip()}" if note.strip() else "")
         _event(case, EventKind.CLOSED, actor, from_status=before, reason=text)
+        _steps_sync(case, actor)
     return case
 
 
 def case_reopen(
     *, case_id, actor: AbstractBaseUser, reason: str, expected_status: str | None = None
 ) -> Case:
-    """Reopen a closed case, saying why (hub or current agency)."""
+    """Reopen a closed case, saying why (hub or current agency).
+
+    The steps that were still to do when it closed are pending again, with their
+    deadlines recomputed, if their conditions still hold.
+    """
     if not reason.strip():
         raise ValidationError({"reason": "Say why the case is reopened."})
     with transaction.atomic():
@@ -510,10 +640,21 @@ def case_grant_create(
 
 
 def _steps_sync(case: Case, actor) -> None:
-    """Bring the case's steps up to date and put what began or stopped applying on the timeline."""
+    """Bring the case's steps up to date and put what began or stopped applying on the timeline:
+    one event per step, and one for all the steps a closure or a reopening set aside or back."""
+    closure = []
     for change in case_steps_sync(case):
+        if change.closure:
+            closure.append(change.step.definition.title)
+            continue
         kind = EventKind.STEP_APPLIES if change.applies else EventKind.STEP_NOT_APPLICABLE
         _event(case, kind, actor, from_status=case.status, reason=change.step.definition.title)
+    if closure and case.is_open:
+        reason = f"Steps to do again after reopening: {', '.join(closure)}"
+        _event(case, EventKind.STEP_APPLIES, actor, from_status=case.status, reason=reason)
+    elif closure:
+        reason = f"Open steps not applicable after closure: {', '.join(closure)}"
+        _event(case, EventKind.STEP_NOT_APPLICABLE, actor, from_status=case.status, reason=reason)
 
 
 def _locked_step(case: Case, step_key: str) -> CaseStep:

@@ -2,7 +2,8 @@
 
 `case_steps_sync` is the one place that derives a case's steps from its protocol
 version; services call it after every change that can move a deadline or a
-condition (case opened or accepted, a step completed, the youth's details).
+condition (case opened, accepted, closed or reopened, a step completed, the youth's
+details).
 """
 
 import datetime
@@ -12,7 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cases.models import Case, CaseStep, StepStatus
+from cases.models import Case, CaseStep, ScreeningOutcome, StepStatus
 from cases.widgets import DateTimeInput
 from protocols.models import Anchor, Condition, FieldKind, OffsetUnit, StepDefinition
 from regions.models import Agency
@@ -57,14 +58,17 @@ def _anchor_time(step: CaseStep, case: Case, by_key: dict[str, CaseStep]):
 class StepChange:
     step: CaseStep
     applies: bool  # True: began to apply; False: stopped applying
+    closure: bool = False  # because the case closed (applies=False) or reopened (True)
 
 
 def case_steps_sync(case: Case, *, opening: bool = False) -> list[StepChange]:
     """Create the case's missing steps and bring conditions and due times up to date.
 
-    Steps already done or skipped are left as recorded. Returns the steps that
-    began or stopped applying (for the timeline). Call inside the transaction
-    that holds the case's row lock.
+    Steps already done or skipped are left as recorded. On a closed case, steps still
+    to do become not applicable, `closed_with_case`, keeping their clock; once the case
+    is open again they are pending again (if their condition still holds) with their
+    deadlines recomputed. Returns the steps that began or stopped applying (for the
+    timeline). Call inside the transaction that holds the case's row lock.
     """
     if case.protocol_version_id is None:
         return []
@@ -87,10 +91,21 @@ def case_steps_sync(case: Case, *, opening: bool = False) -> list[StepChange]:
         step.definition = definition
         if step.status in (StepStatus.DONE, StepStatus.SKIPPED):
             continue
-        before = (step.status, step.applies_since, step.due_at)
+        before = (step.status, step.applies_since, step.due_at, step.closed_with_case)
         new = id(step) in created
-        if condition_holds(definition.condition, case):
-            if step.status == StepStatus.NOT_APPLICABLE or step.applies_since is None:
+        if not case.is_open:
+            if step.status == StepStatus.PENDING:
+                if not new:
+                    changes.append(StepChange(step, applies=False, closure=True))
+                step.status = StepStatus.NOT_APPLICABLE
+                step.closed_with_case = True
+        elif condition_holds(definition.condition, case):
+            if step.closed_with_case:  # pending when the case closed: its clock runs on
+                changes.append(StepChange(step, applies=True, closure=True))
+                step.status = StepStatus.PENDING
+                step.closed_with_case = False
+                step.applies_since = step.applies_since or now
+            elif step.status == StepStatus.NOT_APPLICABLE or step.applies_since is None:
                 step.applies_since = case.referral.received_at if opening else now
                 if step.status == StepStatus.NOT_APPLICABLE:
                     changes.append(StepChange(step, applies=True))
@@ -98,15 +113,18 @@ def case_steps_sync(case: Case, *, opening: bool = False) -> list[StepChange]:
             anchor = _anchor_time(step, case, by_key)
             step.due_at = due_time(definition, anchor) if anchor else None
         else:
-            if step.status == StepStatus.PENDING and not new:
+            if (step.status == StepStatus.PENDING and not new) or step.closed_with_case:
                 changes.append(StepChange(step, applies=False))
             step.status = StepStatus.NOT_APPLICABLE
+            step.closed_with_case = False
             step.applies_since = None
             step.due_at = None
-        if new or (step.status, step.applies_since, step.due_at) != before:
+        if new or (step.status, step.applies_since, step.due_at, step.closed_with_case) != before:
             dirty.append(step)
     if dirty:
-        CaseStep.objects.bulk_update(dirty, ["status", "applies_since", "due_at"])
+        CaseStep.objects.bulk_update(
+            dirty, ["status", "applies_since", "due_at", "closed_with_case"]
+        )
     return changes
 
 
@@ -189,6 +207,40 @@ def step_values_clean(definition: StepDefinition, data, *, prefix: str | None = 
         else:
             values[key] = value
     return values
+
+
+# The protocol step the hub's screening records, and the fields of it the screening fills
+# by key: `outcome` (text, or a choice listing the outcome's label), `screened_at`, and
+# `notes` or `note` (the note, led by the outcome when no field takes the outcome). Other
+# fields of the step come from whoever screens (the screening form asks for them).
+SCREENING_STEP_KEY = "screening"
+SCREENING_FILLED_KEYS = frozenset({"outcome", "screened_at", "notes", "note"})
+
+
+def screening_step_data(
+    definition: StepDefinition,
+    *,
+    outcome: str,
+    note: str,
+    screened_at: datetime.datetime,
+    given: dict,
+) -> dict:
+    """The screening step's data, as `step_values_clean` takes it, from a screening and
+    `given` values for the fields the screening does not fill."""
+    keys = {spec.key for spec in definition.fields.all()}
+    data = {key: value for key, value in given.items() if key in keys - SCREENING_FILLED_KEYS}
+    label = ScreeningOutcome(outcome).label
+    note = note.strip()
+    if "outcome" in keys:
+        data["outcome"] = label
+    else:
+        note = f"{label}: {note}" if note else label
+    if "screened_at" in keys:
+        data["screened_at"] = screened_at
+    for key in ("notes", "note"):
+        if key in keys and note:
+            data[key] = note
+    return data
 
 
 def values_display(definition: StepDefinition, values: dict) -> list[tuple[str, str]]:

@@ -1,6 +1,7 @@
 """Case pages. Thin: parse, go through the door or call one service, render."""
 
 import datetime
+import json
 from functools import wraps
 
 from django import forms
@@ -19,6 +20,7 @@ from cases.forms import (
     CloseForm,
     ConsentForm,
     DeclineForm,
+    LinkedYouthForm,
     NoteForm,
     ReferralForm,
     ReopenForm,
@@ -43,18 +45,27 @@ from cases.selectors import (
     linkable_youth,
     log_denied_access,
     notifications_of,
+    overdue_step_counts,
     overdue_steps_in_regions,
+    pending_screening_step,
     steps_summary,
     work_regions_of,
     youth_matches,
 )
-from cases.steps import humanize_delta, step_form_class, step_state, values_display
+from cases.steps import (
+    SCREENING_STEP_KEY,
+    humanize_delta,
+    step_form_class,
+    step_state,
+    values_display,
+)
 from hubnet.http import client_ip
 from protocols.models import FieldKind
 from regions.models import Agency, Role
 from regions.selectors import memberships_of
 
 PAGE_SIZE = 25
+OVERDUE_SHOWN = 50  # the hub queue lists this many overdue steps; its counts count them all
 CASE_ROLES = {Role.HUB_SPECIALIST, Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR}
 
 
@@ -115,7 +126,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "newest")
     page = keyset_page(
         steps_summary(
-            case_filter.qs if case_filter.is_valid() else visible.none(), timezone.now()
+            case_filter.qs if case_filter.is_valid() else visible.none(),
+            timezone.now(),
+            user=request.user,
         ),
         sort=sort,
         after=request.GET.get("after"),
@@ -146,7 +159,9 @@ def _county_select(visible):
 @hub_required
 def hub_queue_view(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    cases = list(steps_summary(hub_queue(request.user), now).order_by("opened_at", "id"))
+    cases = list(
+        steps_summary(hub_queue(request.user), now, user=request.user).order_by("opened_at", "id")
+    )
     sections = [
         ("new", "New referrals to screen", Status.RECEIVED),
         ("unrouted", "Screened, not yet routed", Status.SCREENED),
@@ -156,15 +171,31 @@ def hub_queue_view(request: HttpRequest) -> HttpResponse:
     grouped = [
         (key, title, [c for c in cases if c.status == status]) for key, title, status in sections
     ]
-    overdue = list(overdue_steps_in_regions(request.user, now)[:50])
+    overdue = list(overdue_steps_in_regions(request.user, now)[:OVERDUE_SHOWN])
     return render(
         request,
         "cases/hub_queue.html",
-        {"sections": grouped, "overdue": overdue, "now": now},
+        {
+            "sections": grouped,
+            "overdue": overdue,
+            "overdue_counts": overdue_step_counts(request.user, now),
+            "now": now,
+        },
     )
 
 
 # ----------------------------------------------------------------------------- intake
+
+
+REFERRAL_FIELDS = (
+    "received_at",
+    "source",
+    "reporter_name",
+    "reporter_contact",
+    "narrative",
+    "suspected_exploitation",
+    "imminent_danger",
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -172,49 +203,86 @@ def hub_queue_view(request: HttpRequest) -> HttpResponse:
 @hub_required
 def referral_new(request: HttpRequest) -> HttpResponse:
     regions = work_regions_of(request.user)
-    youth_form = YouthForm(request.POST or None, prefix="youth")
-    referral_form = ReferralForm(request.POST or None, prefix="referral", regions=regions)
-    existing = None
-    if request.method == "POST" and referral_form.is_valid():
-        existing = linkable_youth(request.user, referral_form.cleaned_data.get("existing_youth"))
-        if existing is None and referral_form.cleaned_data.get("existing_youth"):
+    youth_form_class = (
+        LinkedYouthForm if request.POST.get("referral-existing_youth") else YouthForm
+    )
+    youth_form = youth_form_class(request.POST or None, prefix="youth")
+    referral_form = ReferralForm(request.POST or None, prefix="referral")
+    linked = None
+    if request.method == "POST":
+        referral_ok = referral_form.is_valid()
+        linked_id = request.POST.get("referral-existing_youth")
+        linked = linkable_youth(request.user, linked_id)
+        if linked_id and linked is None:
             referral_form.add_error(None, "The youth chosen to link is not one of your records.")
-        youth_ok = existing is not None or youth_form.is_valid()
-        if youth_ok and not referral_form.errors:
+        # Linked: only what was typed is checked (the record's own fields are shown
+        # read-only and not sent); the service refuses anything that disagrees with it.
+        youth_ok = youth_form.is_valid()
+        if linked_id and not linked:
+            youth_ok = False
+        if referral_ok and youth_ok and not referral_form.errors:
             data = referral_form.cleaned_data
             try:
                 case = services.referral_create(
                     logged_by=request.user,
-                    region=data["region"],
-                    youth=existing,
-                    youth_data=None if existing else youth_form.cleaned_data,
-                    referral_data={
-                        k: data[k]
-                        for k in (
-                            "received_at",
-                            "source",
-                            "reporter_name",
-                            "reporter_contact",
-                            "narrative",
-                            "suspected_exploitation",
-                            "imminent_danger",
-                        )
-                    },
+                    youth=linked,
+                    youth_data=youth_form.typed() if linked else youth_form.cleaned_data,
+                    referral_data={k: data[k] for k in REFERRAL_FIELDS},
                     indicators=list(data["indicators"]),
+                    handover=data["handover"],
                 )
             except ValidationError as exc:
                 _errors_to_forms(exc, youth_form, referral_form)
             else:
+                if case.region_id not in {r.pk for r in regions}:
+                    messages.success(
+                        request,
+                        f"Referral logged as case {case.number} and handed to Hub "
+                        f"{case.region.number}'s queue.",
+                    )
+                    return redirect("cases:hub-queue")
                 messages.success(request, f"Referral logged as case {case.number}.")
                 return redirect("cases:detail", case_id=case.pk)
-    elif request.method == "POST":
-        youth_form.is_valid()  # show every error at once, not form by form
     status = 400 if request.method == "POST" else 200
     return render(
         request,
         "cases/referral_form.html",
-        {"youth_form": youth_form, "referral_form": referral_form, "linked_youth": existing},
+        {
+            "youth_form": youth_form,
+            "referral_form": referral_form,
+            "linked_youth": linked,
+            "linked_record": _youth_record_json(linked) if linked else "",
+            "own_regions": " ".join(str(r.number) for r in regions),
+            "handover_needed": "handover" in referral_form.fields
+            and bool(request.POST.get("referral-handover") or _county_error(youth_form)),
+        },
         status=status,
+    )
+
+
+def _county_error(youth_form) -> bool:
+    return any("Hand over" in str(e) for e in youth_form.errors.get("county", []))
+
+
+def _youth_record_json(youth) -> str:
+    """A youth's record as the referral page shows it read-only while linked (referral.js).
+    Only for a youth the user may see; a Safe at Home address is never sent."""
+    return json.dumps(
+        {
+            "legal_first_name": youth.legal_first_name,
+            "legal_last_name": youth.legal_last_name,
+            "preferred_name": youth.preferred_name,
+            "date_of_birth": youth.date_of_birth.isoformat() if youth.date_of_birth else "",
+            "estimated_age": youth.estimated_age if youth.estimated_age is not None else "",
+            "gender": youth.gender,
+            "race_ethnicity": youth.race_ethnicity,
+            "county": youth.county_id,
+            "tribe": youth.tribe_id or "",
+            "languages": youth.languages,
+            "address": "" if youth.safe_at_home else youth.address,
+            "safe_at_home": youth.safe_at_home,
+            "missing_from_care": youth.missing_from_care,
+        }
     )
 
 
@@ -249,7 +317,11 @@ def youth_match_list(request: HttpRequest) -> HttpResponse:
         last=params.get("youth-legal_last_name", ""),
         born=born,
     )
-    return render(request, "cases/partials/youth_matches.html", {"matches": matches})
+    rows = [
+        (youth, Status(youth.latest_case_status).label, _youth_record_json(youth))
+        for youth in matches
+    ]
+    return render(request, "cases/partials/youth_matches.html", {"matches": rows})
 
 
 # ----------------------------------------------------------------------------- one case
@@ -266,6 +338,18 @@ def case_detail(request: HttpRequest, case_id) -> HttpResponse:
 def _render_case(request, case, *, forms=None, status=200) -> HttpResponse:
     rights = case_rights(request.user, case)
     initial = {"expected_status": case.status}
+    forms = forms or {}
+    checklist = _checklist(case, rights, forms.pop("failed_step", None))
+    screening = next(
+        (
+            row["definition"]
+            for row in checklist
+            if row["definition"].key == SCREENING_STEP_KEY
+            and row["step"].status == StepStatus.PENDING
+            and row["owner"]
+        ),
+        None,
+    )
     workers = services.agency_workers(case.agency) if case.agency_id else None
     context = {
         "case": case,
@@ -275,7 +359,7 @@ def _render_case(request, case, *, forms=None, status=200) -> HttpResponse:
         "timeline": case_timeline(case),
         "notes": case_notes(case),
         "consents": case.consents.select_related("recipient").order_by("-signed_on"),
-        "screen_form": ScreenForm(initial=initial),
+        "screen_form": ScreenForm(initial=initial, step_definition=screening),
         "decline_form": DeclineForm(initial=initial),
         "assign_form": AssignForm(initial=initial, workers=workers)
         if workers is not None
@@ -291,9 +375,8 @@ def _render_case(request, case, *, forms=None, status=200) -> HttpResponse:
             }
         ),
         "open_form": None,
+        "checklist": checklist,
     }
-    forms = forms or {}
-    context["checklist"] = _checklist(case, rights, forms.pop("failed_step", None))
     context.update(forms)
     return render(request, "cases/case_detail.html", context, status=status)
 
@@ -408,10 +491,12 @@ case_screen = _case_action(
         actor=request.user,
         outcome=data["outcome"],
         note=data["note"],
+        step_fields=data["step_fields"],
         expected_status=_expected(data),
     ),
     success="Screening recorded for {case.number}.",
     form_name="screen_form",
+    form_kwargs=lambda case: {"step_definition": pending_screening_step(case)},
 )
 case_accept = _case_action(
     StatusAwareForm,

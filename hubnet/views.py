@@ -1,3 +1,5 @@
+import datetime
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.models import Count, Q
@@ -6,9 +8,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cases.selectors import cases_visible_to, hub_queue_counts, overdue_steps_in_regions
-from regions.models import Agency, Region, Role
-from regions.selectors import primary_membership
+from cases.selectors import cases_visible_to, hub_queue_counts, overdue_step_counts
+from regions.models import AccessChangeKind, Agency, Region, Role
+from regions.selectors import access_changes_visible_to, primary_membership
+from regions.services import may_administer_accounts
+
+NEW_ACCESS_WINDOW = datetime.timedelta(days=30)
 
 
 @require_GET
@@ -16,6 +21,9 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on its own home page; a user with no membership is told so."""
     membership = primary_membership(request.user)
     if membership is None:
+        if may_administer_accounts(request.user):
+            changes = access_changes_visible_to(request.user)
+            return render(request, "home/account_admin.html", {"changes": changes[:10]})
         return render(request, "home/no_membership.html")
     if membership.role == Role.STATE_ADMIN:
         regions = Region.objects.select_related("hub__host_agency").annotate(
@@ -39,7 +47,10 @@ def home(request: HttpRequest) -> HttpResponse:
                 "resource_agencies": agencies.filter(is_resource_agency=True),
                 "agency_count": agencies.count(),
                 "queue": hub_queue_counts(request.user),
-                "overdue_steps": overdue_steps_in_regions(request.user, timezone.now()).count(),
+                "overdue": overdue_step_counts(request.user, timezone.now()),
+                "new_access": access_changes_visible_to(request.user)
+                .filter(kind=AccessChangeKind.GRANTED, at__gte=timezone.now() - NEW_ACCESS_WINDOW)
+                .count(),
             },
         )
     caseload = cases_visible_to(request.user).filter(agency=membership.agency)

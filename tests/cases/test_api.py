@@ -95,6 +95,23 @@ class TestReferralsApi:
         assert response.status_code == 400
         assert "region" in response.json()
 
+    def test_a_youth_from_another_region_needs_a_handover(self, api_for):
+        payload = referral_payload()
+        payload["youth"]["county"] = "55025"  # Dane County, region 5
+
+        refused = api_for("hub2.specialist").post(reverse("referral-list"), payload, format="json")
+        handed = api_for("hub2.specialist").post(
+            reverse("referral-list"), {**payload, "handover": True}, format="json"
+        )
+
+        assert refused.status_code == 400
+        assert "Hub 5" in refused.json()["county"][0]
+        assert handed.status_code == 201
+        case = Case.objects.get(pk=handed.json()["case"])
+        assert (case.region.number, case.youth.region.number) == (5, 5)
+        hub5 = api_for("hub5.specialist").get(reverse("case-list")).json()["results"]
+        assert case.number in [c["case_number"] for c in hub5]
+
     def test_referral_list_and_detail_are_scoped(self, api_for, routed_case):
         own = api_for("outagamie.worker").get(reverse("referral-list")).json()["results"]
         other = api_for("brown.worker").get(reverse("referral-list")).json()["results"]

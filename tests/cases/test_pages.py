@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import AccessChannel, Case, CaseAccess, Indicator, Status, Youth
-from regions.models import Agency, County, Region
+from regions.models import Agency, County
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,6 @@ def referral_post(**overrides):
         "referral-narrative": "Counselor saw an older man pick her up from school daily.",
         "referral-suspected_exploitation": "sex",
         "referral-indicators": [Indicator.objects.get(key="older_partner").pk],
-        "referral-region": Region.objects.get(number=2).pk,
     }
     data.update(overrides)
     return data
@@ -80,23 +79,124 @@ class TestNewReferral:
         assert 'value="Harper"' in text  # what was typed is kept
         assert (Youth.objects.count(), Case.objects.count()) == before
 
+    def linked_post(self, youth, **overrides):
+        """What the page sends while linked: the identity fields and the situation fields
+        (the record's other fields are shown read-only and not sent)."""
+        data = referral_post(
+            **{
+                "referral-existing_youth": str(youth.pk),
+                "youth-legal_first_name": youth.legal_first_name,
+                "youth-legal_last_name": youth.legal_last_name,
+                "youth-date_of_birth": youth.date_of_birth.isoformat()
+                if youth.date_of_birth
+                else "",
+                "youth-tribe": youth.tribe_id or "",
+            }
+        )
+        for name in ("gender", "race_ethnicity", "county"):
+            data.pop(f"youth-{name}")
+        data.update(overrides)
+        return data
+
     def test_linking_an_existing_youth_instead_of_a_duplicate(
         self, client_for, personas, routed_case
     ):
         client = client_for(personas["hub2.specialist"])
 
-        client.post(
-            reverse("cases:referral-new"),
-            referral_post(
-                **{
-                    "referral-existing_youth": str(routed_case.youth_id),
-                    "youth-legal_first_name": "",
-                }
-            ),
+        response = client.post(reverse("cases:referral-new"), self.linked_post(routed_case.youth))
+
+        assert response.status_code == 302
+        assert routed_case.youth.cases.count() == 2
+
+    def test_a_link_that_does_not_match_what_was_typed_is_refused(
+        self, client_for, personas, routed_case
+    ):
+        """The wrong-child bug: 'Emma Diaz' linked, last name changed to 'Dixon', saved under
+        Emma Diaz with the typed county, birth date and missing flag dropped."""
+        client = client_for(personas["hub2.specialist"])
+        youth = routed_case.youth
+        typed = referral_post(
+            **{
+                "referral-existing_youth": str(youth.pk),
+                "youth-legal_first_name": youth.legal_first_name,
+                "youth-legal_last_name": "Dixon",
+                "youth-county": County.objects.get(name="Brown").pk,
+                "youth-missing_from_care": "on",
+            }
         )
 
-        assert routed_case.youth.cases.count() == 2
+        response = client.post(reverse("cases:referral-new"), typed)
+
+        assert response.status_code == 400
+        assert "differs from the linked youth" in response.text
+        assert "legal last name" in response.text
+        assert youth.cases.count() == 1
+        assert not Youth.objects.filter(legal_last_name="Dixon").exists()
+        assert 'value="Dixon"' in response.text  # nothing typed is lost
+
+    def test_a_linked_referral_updates_the_youth_situation_on_the_timeline(
+        self, client_for, personas, routed_case
+    ):
+        client = client_for(personas["hub2.specialist"])
+        youth = routed_case.youth
+        assert not youth.missing_from_care
+
+        response = client.post(
+            reverse("cases:referral-new"),
+            self.linked_post(youth, **{"youth-missing_from_care": "on"}),
+        )
+
+        assert response.status_code == 302
+        youth.refresh_from_db()
+        assert youth.missing_from_care
+        assert routed_case.events.filter(
+            kind="youth_updated", reason__icontains="missing"
+        ).exists()
+
+    def test_a_youth_from_another_region_is_handed_over_only_when_confirmed(
+        self, client_for, personas
+    ):
+        client = client_for(personas["hub2.specialist"])
+        dane = {"youth-county": County.objects.get(name="Dane").pk}
+
+        warned = client.post(reverse("cases:referral-new"), referral_post(**dane))
+
+        assert warned.status_code == 400
+        assert "Region 5" in warned.text
+        assert "Hand over" in warned.text
         assert not Youth.objects.filter(legal_last_name="Lindqvist").exists()
+
+        handed = client.post(
+            reverse("cases:referral-new"), referral_post(**dane, **{"referral-handover": "on"})
+        )
+
+        assert handed.status_code == 302
+        assert handed["Location"] == reverse("cases:hub-queue")
+        case = Case.objects.get(youth__legal_last_name="Lindqvist")
+        assert case.region.number == 5
+        queue = client_for(personas["hub5.specialist"]).get(reverse("cases:hub-queue"))
+        assert case.number in queue.text
+        matches = client_for(personas["hub5.specialist"]).get(
+            reverse("cases:youth-matches"),
+            {"youth-legal_first_name": "Harper", "youth-legal_last_name": "Lindqvist"},
+        )
+        assert "Link to Harper Lindqvist" in matches.text  # hub 5's duplicate check finds it
+
+    def test_the_match_panel_shows_enough_to_decide(self, client_for, personas, routed_case):
+        youth = routed_case.youth
+
+        response = client_for(personas["hub2.specialist"]).get(
+            reverse("cases:youth-matches"),
+            {
+                "youth-legal_first_name": youth.legal_first_name,
+                "youth-legal_last_name": youth.legal_last_name,
+            },
+        )
+
+        assert f"Case {routed_case.number}" in response.text
+        assert "Routed, awaiting acceptance" in response.text
+        assert "last referral" in response.text
+        assert f"{youth.county.name} County" in response.text
 
     def test_possible_matches_while_typing(self, client_for, personas, make_case):
         make_case(county="Brown", first="Harper", last="Lindqvist")

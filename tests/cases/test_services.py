@@ -168,7 +168,9 @@ class TestMoves:
             ("accepted", "outagamie.worker", "routed", "accepted"),
             ("assigned", "outagamie.worker", "accepted", "active"),
             ("closed", "outagamie.worker", "active", "closed"),
+            ("step_not_applicable", "outagamie.worker", "closed", "closed"),  # steps set aside
             ("reopened", "hub2.specialist", "closed", "active"),
+            ("step_applies", "hub2.specialist", "active", "active"),  # and back to do
         ]
         routed = case.events.get(kind="routed")
         assert routed.to_agency == outagamie
