@@ -122,8 +122,7 @@ class ReferralForm(forms.ModelForm):
         self.fields["existing_youth"] = forms.UUIDField(required=False, widget=forms.HiddenInput)
         self.fields["handover"] = forms.BooleanField(
             required=False,
-            label="Hand over: the youth lives in another hub's region; send this referral to "
-            "that hub's queue",
+            label="Hand over to that region's hub",
         )
 
     def clean_received_at(self):

@@ -213,7 +213,8 @@ def handover_warning(county) -> str:
     return (
         f"{county} is in Region {home.number} ({home.name}). Referrals follow the youth's "
         f"county, so this one will go to Hub {home.number}'s queue and you will not see the "
-        'case after saving. Tick "Hand over" to confirm, or correct the county.'
+        'case after saving. Tick "Hand over to that region\'s hub" to confirm, or correct '
+        "the county."
     )
 
 

@@ -148,20 +148,89 @@ def test_form_errors_are_announced_and_nothing_is_saved(new_page, personas):
 
 
 def test_possible_duplicates_are_offered_while_typing(new_page, personas, make_case):
-    make_case(county="Brown", first="Jordan", last="Whitfeather")
+    case = make_case(county="Brown", first="Jordan", last="Whitfeather")
     hub = new_page("hub2.specialist")
     hub.goto("/referrals/new/")
 
     hub.get_by_label("Legal first name").fill("Jordan")
     hub.get_by_label("Legal last name").press_sequentially("Whitf")
 
-    link = hub.get_by_role("button", name="Link to Jordan Whitfeather")
+    link = hub.get_by_role("button", name=re.compile("Link to Jordan Whitfeather"))
     expect(link).to_be_visible()
+    expect(hub.locator("#youth-matches")).to_contain_text(f"Case {case.number}")
+    expect(hub.locator("#youth-matches")).to_contain_text("Brown County")
     link.click()
-    expect(
-        hub.get_by_role("status").filter(has_text=re.compile("Linked to Jordan Whitfeather"))
-    ).to_be_visible()
-    screenshot(hub, "referral-duplicate-offered")
+    expect(hub.locator("#linked-panel")).to_be_visible()
+    expect(hub.locator("#linked-panel")).to_contain_text("Linked to Jordan Whitfeather")
+    expect(hub.get_by_label("County of residence")).to_be_disabled()
+    assert axe_violations(hub) == []
+    screenshot(hub, "referral-duplicate-linked")
+
+
+def test_changing_the_name_after_linking_removes_the_link(new_page, personas, make_case):
+    """The wrong-child bug: link Emma Diaz, change the last name to Dixon, save: the
+    referral went to Emma Diaz and the county, birth date and missing flag were dropped."""
+    emma = make_case(county="Brown", first="Emma", last="Diaz")
+    hub = new_page("hub2.specialist")
+    hub.goto("/referrals/new/")
+    hub.get_by_label("Legal first name").fill("Emma")
+    hub.get_by_label("Legal last name").press_sequentially("Diaz")
+    hub.get_by_role("button", name=re.compile("Link to Emma Diaz")).click()
+    expect(hub.locator("#linked-panel")).to_be_visible()
+
+    last_name = hub.get_by_label("Legal last name")
+    last_name.fill("Dixon")
+    last_name.dispatch_event("input")
+
+    expect(hub.locator("#linked-panel")).to_be_hidden()
+    expect(hub.locator("#id_referral-existing_youth")).to_have_value("")
+    expect(hub.get_by_role("status").filter(has_text="Link removed")).to_be_attached()
+    expect(hub.get_by_label("County of residence")).to_be_enabled()
+    hub.get_by_label("Date of birth").fill("2011-04-09")
+    hub.get_by_label("County of residence").select_option(label="Outagamie County")
+    hub.get_by_label("Missing from care").check()
+    hub.get_by_role("combobox", name=re.compile(r"^Source")).select_option(label="School")
+    hub.get_by_label("Concerns").fill("A teacher reports bruises and an older boyfriend.")
+    hub.get_by_role("button", name="Log referral").click()
+
+    expect(hub.get_by_role("heading", level=1)).to_have_text("Emma Dixon")
+    dixon = Case.objects.get(youth__legal_last_name="Dixon")
+    assert dixon.youth_id != emma.youth_id
+    assert (dixon.youth.county.name, dixon.youth.missing_from_care) == ("Outagamie", True)
+    assert emma.youth.cases.count() == 1
+
+
+def test_unlink_gives_back_what_was_typed(new_page, personas, make_case):
+    make_case(county="Brown", first="Rowan", last="Ashby")
+    hub = new_page("hub2.specialist")
+    hub.goto("/referrals/new/")
+    hub.get_by_label("Legal first name").fill("Rowan")
+    hub.get_by_label("Preferred name or alias").fill("Ro")
+    hub.get_by_label("Legal last name").press_sequentially("Ashby")
+    hub.get_by_role("button", name=re.compile("Link to Rowan Ashby")).click()
+    expect(hub.get_by_label("Preferred name or alias")).to_be_disabled()
+
+    hub.get_by_role("button", name="Unlink").click()
+
+    expect(hub.locator("#linked-panel")).to_be_hidden()
+    expect(hub.get_by_label("Preferred name or alias")).to_have_value("Ro")
+    expect(hub.get_by_label("Preferred name or alias")).to_be_enabled()
+
+
+def test_a_youth_from_another_region_is_flagged_before_saving(new_page, personas):
+    hub = new_page("hub2.specialist")
+    hub.goto("/referrals/new/")
+
+    hub.get_by_label("County of residence").select_option(label="Dane County")
+
+    warning = hub.locator("#county-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("Region 5")
+    expect(hub.get_by_label(re.compile("^Hand over"))).to_be_visible()
+    assert axe_violations(hub) == []
+    screenshot(hub, "referral-other-region")
+    hub.get_by_label("County of residence").select_option(label="Brown County")
+    expect(warning).to_be_hidden()
 
 
 def test_an_unfinished_step_shows_as_overdue_when_the_clock_moves(new_page, personas, make_case):
