@@ -307,24 +307,13 @@ def _screening_step_record(case: Case, actor, *, outcome: str, note: str, given:
         step.definition, outcome=outcome, note=note, screened_at=case.screened_at, given=given
     )
     try:
-        step.values = step_values_clean(step.definition, data)
+        values = step_values_clean(step.definition, data)
     except ValidationError as exc:
         refused = {key: errors for key, errors in exc.message_dict.items() if key in given}
         if refused:
             raise ValidationError(refused) from exc
         return  # fields the screening cannot fill: the step waits for them
-    step.status = StepStatus.DONE
-    step.completed_at = case.screened_at
-    step.completed_by = actor
-    step.save(update_fields=["values", "status", "completed_at", "completed_by"])
-    _event(
-        case,
-        EventKind.STEP_COMPLETED,
-        actor,
-        from_status=case.status,
-        reason=_step_summary(step),
-    )
-    _steps_sync(case, actor)
+    _step_done(case, step, actor, values=values, at=case.screened_at)
 
 
 def routing_agencies(case: Case):
@@ -710,20 +699,23 @@ def case_step_complete(*, case_id, step_key: str, actor: AbstractBaseUser, data,
             raise CaseConflict(
                 f"'{step.definition.title}' is {step.get_status_display().lower()} already."
             )
-        step.values = step_values_clean(step.definition, data, prefix=prefix)
-        step.status = StepStatus.DONE
-        step.completed_at = timezone.now()
-        step.completed_by = actor
-        step.save(update_fields=["values", "status", "completed_at", "completed_by"])
-        _event(
-            case,
-            EventKind.STEP_COMPLETED,
-            actor,
-            from_status=case.status,
-            reason=_step_summary(step),
-        )
-        _steps_sync(case, actor)
+        values = step_values_clean(step.definition, data, prefix=prefix)
+        _step_done(case, step, actor, values=values, at=timezone.now())
     return step
+
+
+def _step_done(case: Case, step: CaseStep, actor, *, values: dict, at) -> None:
+    """Record a locked, pending step as done with its cleaned values; its timeline event;
+    the steps anchored on it get their deadlines."""
+    step.values = values
+    step.status = StepStatus.DONE
+    step.completed_at = at
+    step.completed_by = actor
+    step.save(update_fields=["values", "status", "completed_at", "completed_by"])
+    _event(
+        case, EventKind.STEP_COMPLETED, actor, from_status=case.status, reason=_step_summary(step)
+    )
+    _steps_sync(case, actor)
 
 
 def case_step_skip(*, case_id, step_key: str, actor: AbstractBaseUser, reason: str) -> CaseStep:
