@@ -52,7 +52,8 @@ def test_an_account_administrator_invites_a_caseworker_and_the_hub_sees_it(
 
     # The region's hub specialist sees who was given access to the region's cases.
     hub = new_page("hub2.specialist")
-    expect(hub.get_by_text(re.compile(r"new (person|people) with access to your region"))).to_be_visible()
+    new_access = re.compile(r"new (person|people) with access to your region")
+    expect(hub.get_by_text(new_access)).to_be_visible()
     hub.get_by_role("link", name="People", exact=True).click()
     expect(hub.locator("table").first).to_contain_text("Nia Newcomer")
     expect(hub.locator("#changes-title + .table-wrap")).to_contain_text(
