@@ -266,7 +266,8 @@ def _county_error(youth_form) -> bool:
 
 def _youth_record_json(youth) -> str:
     """A youth's record as the referral page shows it read-only while linked (referral.js).
-    Only for a youth the user may see; a Safe at Home address is never sent."""
+    Only for a youth the user may see, and never the address (the match list sends this
+    for every youth it offers)."""
     return json.dumps(
         {
             "legal_first_name": youth.legal_first_name,
@@ -279,7 +280,6 @@ def _youth_record_json(youth) -> str:
             "county": youth.county_id,
             "tribe": youth.tribe_id or "",
             "languages": youth.languages,
-            "address": "" if youth.safe_at_home else youth.address,
             "safe_at_home": youth.safe_at_home,
             "missing_from_care": youth.missing_from_care,
         }

@@ -36,3 +36,21 @@ class HubNetModelAdmin(admin.ModelAdmin):
         if reaches_case_data(self.model, lookup):
             return False
         return super().lookup_allowed(lookup, value, request)
+
+
+def _guard_registered_admins(site: admin.AdminSite) -> None:
+    """Give the admins Django and libraries register themselves (User, Group, knox tokens)
+    the same guard: User reaches cases through `assigned_cases` and `notifications`."""
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, HubNetModelAdmin):
+            continue
+        guarded = type(
+            f"Guarded{type(model_admin).__name__}", (HubNetModelAdmin, type(model_admin)), {}
+        )
+        site.unregister(model)
+        site.register(model, guarded)
+
+
+# HubNet's app comes after django.contrib.auth and knox in INSTALLED_APPS, so their admins
+# are registered by the time this module is discovered.
+_guard_registered_admins(admin.site)

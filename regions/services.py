@@ -140,7 +140,13 @@ def membership_grant(
         )
         raise
     with transaction.atomic():
-        _lock_user(user)
+        _lock_user(user, granted_by)
+        # Again under the lock: the account may have been deactivated, or the granter's
+        # own hub role ended, since the check above.
+        user.refresh_from_db(fields=["is_active"])
+        if not user.is_active:
+            raise ValidationError("This account is deactivated; it cannot be given a role.")
+        membership_grant_check(actor=granted_by, user=user, role=role, agency=agency, hub=hub)
         membership = Membership(
             user=user,
             role=role,
@@ -180,7 +186,14 @@ def membership_revoke(
         hub=membership.hub,
     )
     with transaction.atomic():
-        _lock_user(membership.user)
+        _lock_user(membership.user, revoked_by)
+        membership_grant_check(
+            actor=revoked_by,
+            user=membership.user,
+            role=membership.role,
+            agency=membership.agency,
+            hub=membership.hub,
+        )
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.revoked_at is not None:
             raise ValidationError("This membership was already ended.")
@@ -294,7 +307,7 @@ def user_deactivate(*, user: AbstractBaseUser, actor: AbstractBaseUser, reason: 
     if not reason:
         raise ValidationError({"reason": "Say why the account is deactivated."})
     with transaction.atomic():
-        _lock_user(user)
+        _lock_user(user, actor)
         for membership in Membership.objects.active().filter(user=user).select_for_update():
             _membership_end(membership, actor, f"Account deactivated: {reason}")
         user.is_active = False
@@ -316,10 +329,12 @@ def _sessions_end(user: AbstractBaseUser) -> None:
     Session.objects.filter(pk__in=stale).delete()
 
 
-def _lock_user(user: AbstractBaseUser) -> None:
-    # Serialises concurrent membership changes of one user (no-op on SQLite,
-    # which serialises writers anyway).
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+def _lock_user(user: AbstractBaseUser, *others: AbstractBaseUser | None) -> None:
+    """Serialise membership changes of `user` and, when given, of the people acting (whose
+    own right to grant is re-checked under the lock), in id order so two changes never
+    deadlock. A no-op on SQLite, which serialises writers anyway."""
+    ids = sorted({u.pk for u in (user, *others) if u is not None and u.pk is not None})
+    list(get_user_model().objects.select_for_update().filter(pk__in=ids).order_by("pk"))
 
 
 def _permissions_sync(user: AbstractBaseUser) -> None:

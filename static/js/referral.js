@@ -42,7 +42,12 @@
       if (!input) return;
       // Restoring a link after a refused save keeps what was typed in the identity fields,
       // so the error about them still reads true.
-      if (announce || IDENTITY.indexOf(name) < 0) write(input, record[name]);
+      if (!(name in record)) {  // kept on the record, not sent to the page (the address)
+        write(input, "");
+        input.placeholder = "On the youth's record";
+      } else if (announce || IDENTITY.indexOf(name) < 0) {
+        write(input, record[name]);
+      }
       var readOnly = IDENTITY.indexOf(name) < 0 && SITUATION.indexOf(name) < 0;
       input.disabled = readOnly;
     });
@@ -59,6 +64,7 @@
       var input = field(name);
       if (!input) return;
       input.disabled = false;
+      input.removeAttribute("placeholder");
       if (stash && IDENTITY.indexOf(name) < 0) write(input, stash[name]);
     });
     stash = null;

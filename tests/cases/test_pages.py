@@ -182,6 +182,16 @@ class TestNewReferral:
         )
         assert "Link to Harper Lindqvist" in matches.text  # hub 5's duplicate check finds it
 
+    def test_the_match_panel_sends_no_address(self, client_for, personas, make_case):
+        make_case(county="Brown", first="Lane", last="Zyskowski", address="12 Elm Street")
+
+        response = client_for(personas["hub2.specialist"]).get(
+            reverse("cases:youth-matches"), {"youth-legal_last_name": "Zy"}
+        )
+
+        assert "Link to Lane Zyskowski" in response.text
+        assert "Elm Street" not in response.text
+
     def test_the_match_panel_shows_enough_to_decide(self, client_for, personas, routed_case):
         youth = routed_case.youth
 

@@ -154,6 +154,31 @@ def test_admin_lookups_never_reach_into_case_records(admin_client, path, lookup)
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    "lookup", ["assigned_cases", "assigned_cases__gt", "notifications__isnull"]
+)
+def test_the_user_admin_cannot_probe_cases_either(admin_client, routed_case, lookup):
+    """Django's own User admin let a one-step lookup reach a worker's assigned cases."""
+    value = "False" if lookup.endswith("isnull") else str(routed_case.pk)
+
+    response = admin_client.get(reverse("admin:auth_user_changelist"), {lookup: value})
+
+    assert response.status_code == 400
+
+
+def test_every_admin_page_carries_the_guard():
+    from django.contrib import admin
+
+    from hubnet.admin import HubNetModelAdmin
+
+    unguarded = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if not isinstance(model_admin, HubNetModelAdmin)
+    ]
+    assert unguarded == []
+
+
 def test_admin_lookups_on_reference_data_still_work(admin_client):
     response = admin_client.get(
         reverse("admin:regions_agency_changelist"),

@@ -195,6 +195,22 @@ class TestPeoplePages:
         assert "Select a valid choice" in response.text  # region 5 is not offered
         assert not Membership.objects.filter(user=worker, agency=dane).exists()
 
+    def test_a_deactivated_account_is_given_no_role(self, client, client_for, personas):
+        worker = personas["outagamie.worker"]
+        outagamie = Agency.objects.get(county__name="Outagamie")
+        client_for(personas["accounts.admin"]).post(
+            reverse("people:deactivate", args=[worker.pk]), {"reason": "Left"}
+        )
+
+        response = client_for(personas["hub2.specialist"]).post(
+            reverse("people:grant", args=[worker.pk]),
+            {"access": f"agency_supervisor:agency:{outagamie.pk}", "reason": "Back?"},
+        )
+
+        assert response.status_code == 400
+        assert "deactivated" in response.text
+        assert not Membership.objects.active().filter(user=worker).exists()
+
     def test_hub5_does_not_see_region2_changes(self, client_for, personas):
         membership_grant(
             user=UserFactory(),
