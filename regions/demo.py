@@ -126,6 +126,7 @@ def personas_ensure(*, password: str) -> list[str]:
         user.first_name, user.last_name = persona.first_name, persona.last_name
         user.email = f"{persona.username}@example.org"
         user.is_staff = persona.staff
+        user.is_active = True  # resetting a persona reopens it
         user.set_password(password)
         user.save()
         if persona.group:
