@@ -59,6 +59,7 @@ from cases.steps import (
     step_state,
     values_display,
 )
+from hubnet.forms import errors_to_forms
 from hubnet.http import client_ip
 from protocols.models import FieldKind
 from regions.models import Agency, Role
@@ -210,7 +211,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     referral_form = ReferralForm(request.POST or None, prefix="referral")
     linked = None
     if request.method == "POST":
-        referral_ok = referral_form.is_valid()
+        referral_form.is_valid()
         linked_id = request.POST.get("referral-existing_youth")
         linked = linkable_youth(request.user, linked_id)
         if linked_id and linked is None:
@@ -218,9 +219,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         # Linked: only what was typed is checked (the record's own fields are shown
         # read-only and not sent); the service refuses anything that disagrees with it.
         youth_ok = youth_form.is_valid()
-        if linked_id and not linked:
-            youth_ok = False
-        if referral_ok and youth_ok and not referral_form.errors:
+        if youth_ok and not referral_form.errors:
             data = referral_form.cleaned_data
             try:
                 case = services.referral_create(
@@ -232,7 +231,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                     handover=data["handover"],
                 )
             except ValidationError as exc:
-                _errors_to_forms(exc, youth_form, referral_form)
+                errors_to_forms(exc, youth_form, referral_form)
             else:
                 if case.region_id not in {r.pk for r in regions}:
                     messages.success(
@@ -253,15 +252,17 @@ def referral_new(request: HttpRequest) -> HttpResponse:
             "linked_youth": linked,
             "linked_record": _youth_record_json(linked) if linked else "",
             "own_regions": " ".join(str(r.number) for r in regions),
-            "handover_needed": "handover" in referral_form.fields
-            and bool(request.POST.get("referral-handover") or _county_error(youth_form)),
+            "handover_needed": _lives_elsewhere(youth_form, linked, regions),
         },
         status=status,
     )
 
 
-def _county_error(youth_form) -> bool:
-    return any("Hand over" in str(e) for e in youth_form.errors.get("county", []))
+def _lives_elsewhere(youth_form, linked, regions) -> bool:
+    """Whether the youth's county (as sent, or the linked record's) is in another hub's
+    region, so the page offers the hand-over (referral.js decides the same live)."""
+    county = linked.county if linked else getattr(youth_form, "cleaned_data", {}).get("county")
+    return county is not None and county.region_id not in {r.pk for r in regions}
 
 
 def _youth_record_json(youth) -> str:
@@ -284,15 +285,6 @@ def _youth_record_json(youth) -> str:
             "missing_from_care": youth.missing_from_care,
         }
     )
-
-
-def _errors_to_forms(exc: ValidationError, *forms) -> None:
-    if not hasattr(exc, "error_dict"):
-        forms[-1].add_error(None, exc)
-        return
-    for field, errors in exc.message_dict.items():
-        target = next((f for f in forms if field in f.fields), None)
-        (target or forms[-1]).add_error(field if target else None, errors)
 
 
 @require_GET
@@ -399,7 +391,7 @@ def _checklist(case, rights, failed=None):
             if retry and retry["action"] != "skip":
                 form = form_class(retry["data"], prefix=definition.key)
                 form.is_valid()
-                _errors_to_forms(retry["error"], form)
+                errors_to_forms(retry["error"], form)
             else:
                 initial = _form_initial(definition, step.values)
                 form = form_class(prefix=definition.key, initial=initial)
@@ -413,7 +405,7 @@ def _checklist(case, rights, failed=None):
             skip_form = SkipForm(retry["data"] if retry else None, prefix=f"skip-{definition.key}")
             if retry and retry["action"] == "skip":
                 skip_form.is_valid()
-                _errors_to_forms(retry["error"], skip_form)
+                errors_to_forms(retry["error"], skip_form)
         state = step_state(step, now)
         rows.append(
             {
@@ -464,7 +456,7 @@ def _case_action(
             try:
                 run(request, case, form.cleaned_data)
             except ValidationError as exc:
-                _errors_to_forms(exc, form)
+                errors_to_forms(exc, form)
             except services.CaseConflict as exc:
                 messages.error(request, str(exc))
                 return redirect("cases:detail", case_id=case.pk)
@@ -590,7 +582,7 @@ def case_route(request: HttpRequest, case_id) -> HttpResponse:
                 expected_status=_expected(data),
             )
         except ValidationError as exc:
-            _errors_to_forms(exc, form)
+            errors_to_forms(exc, form)
         except services.CaseConflict as exc:
             messages.error(request, str(exc))
             return redirect("cases:detail", case_id=case.pk)

@@ -20,6 +20,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from hubnet.forms import errors_to_forms
 from regions import services
 from regions.forms import ChoosePasswordForm, DeactivateForm, EndForm, GrantForm, InviteForm
 from regions.models import Membership
@@ -115,14 +116,6 @@ def _render_person(request, person, *, forms=None, status=200) -> HttpResponse:
     return render(request, "people/detail.html", context, status=status)
 
 
-def _form_error(form, exc) -> None:
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
-
-
 @require_POST
 def person_grant(request: HttpRequest, user_id: int) -> HttpResponse:
     _people_manager(request)
@@ -135,7 +128,7 @@ def person_grant(request: HttpRequest, user_id: int) -> HttpResponse:
                 user=person, granted_by=request.user, reason=form.cleaned_data["reason"], **access
             )
         except (ValidationError, PermissionDenied) as exc:
-            _form_error(form, exc)
+            errors_to_forms(exc, form)
         else:
             messages.success(request, f"Access given to {person.get_full_name() or person}.")
             return redirect("people:detail", user_id=person.pk)
@@ -155,7 +148,7 @@ def membership_end(request: HttpRequest, membership_id: int) -> HttpResponse:
                 membership=membership, revoked_by=request.user, reason=form.cleaned_data["reason"]
             )
         except (ValidationError, PermissionDenied) as exc:
-            _form_error(form, exc)
+            errors_to_forms(exc, form)
         else:
             messages.success(request, f"Membership ended: {membership.organisation_label}.")
             return redirect("people:detail", user_id=membership.user_id)
@@ -178,7 +171,7 @@ def person_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
                 user=person, actor=request.user, reason=form.cleaned_data["reason"]
             )
         except (ValidationError, PermissionDenied) as exc:
-            _form_error(form, exc)
+            errors_to_forms(exc, form)
         else:
             messages.success(
                 request,
@@ -206,7 +199,7 @@ def person_invite(request: HttpRequest) -> HttpResponse:
                 **data["access"],
             )
         except (ValidationError, PermissionDenied) as exc:
-            _form_error(form, exc)
+            errors_to_forms(exc, form)
         else:
             messages.success(request, f"Invitation sent to {person.email}.")
             return redirect("people:detail", user_id=person.pk)
