@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from hubnet.env import env_bool, env_int, env_list, env_str
@@ -220,7 +221,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.steps_deadline_alerts",
         "schedule": timedelta(minutes=15),
     },
+    # Quarters are Wisconsin calendar quarters (CELERY_TIMEZONE is Central time). The 1st
+    # of these months is never a daylight-saving day.
+    "rollup-quarter-just-ended": {
+        "task": "regions.rollup_quarter_just_ended",
+        "schedule": crontab(minute=0, hour=3, day_of_month=1, month_of_year="1,4,7,10"),
+    },
+    # 00:45: an hour that exists exactly once every night, DST changes included.
+    "rollup-quarter-to-date": {
+        "task": "regions.rollup_quarter_to_date",
+        "schedule": crontab(minute=45, hour=0),
+    },
 }
+# Small-cell suppression: counts from 1 to this minus one are never shown. The task
+# force can change it in the admin (regions.DisclosureControl); this is the default.
+SUPPRESSION_THRESHOLD = env_int("SUPPRESSION_THRESHOLD", default=5)
 
 LOGGING = {
     "version": 1,

@@ -43,6 +43,8 @@ class Region(models.Model):
             ("view_region_cases", "Can see the cases of the region"),
             ("work_region_cases", "Can log, screen, route and follow the cases of the region"),
             ("view_statewide_dashboard", "Can see statewide de-identified dashboards"),
+            ("view_region_dashboard", "Can see the region's de-identified dashboards"),
+            ("recompute_figures", "Can recompute a quarter's figures"),
         ]
 
     def __str__(self) -> str:
@@ -392,3 +394,147 @@ class RegionUserObjectPermission(UserObjectPermissionBase):
 
 class RegionGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Region, on_delete=models.CASCADE)
+
+
+# --- Numbers for the state: quarterly rollups (shared/DESIGN.md) ----------------------
+
+
+class ScopeKind(models.TextChoices):
+    STATE = "state", "Statewide"
+    REGION = "region", "Region"
+    COUNTY = "county", "County"
+    TRIBE = "tribe", "Tribe"
+
+
+class RollupTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    COMMAND = "command", "Command on the server"
+    PERSON = "person", "Recompute pressed"
+
+
+class RollupStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Finished"
+    FAILED = "failed", "Failed"
+
+
+class RollupRun(models.Model):
+    """One computation of one quarter's figures: when the numbers were made, by what,
+    and how it went. Rows are only added and updated by regions.rollups."""
+
+    quarter = models.CharField(max_length=6, help_text="e.g. 2026Q3")
+    trigger = models.CharField(max_length=10, choices=RollupTrigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    as_of = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The moment the figures count up to: the quarter's end, or the run's "
+        "start for the quarter under way.",
+    )
+    status = models.CharField(
+        max_length=10, choices=RollupStatus.choices, default=RollupStatus.QUEUED
+    )
+    metrics_total = models.PositiveSmallIntegerField(default=0)
+    metrics_done = models.PositiveSmallIntegerField(default=0)
+    figures_written = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["quarter", "-requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.quarter} rollup {self.get_status_display().lower()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RollupStatus.SUCCEEDED, RollupStatus.FAILED)
+
+
+class RollupQuarter(models.Model):
+    """The lock two runs of one quarter take in turn, and the run whose figures stand."""
+
+    quarter = models.CharField(max_length=6, unique=True)
+    holder = models.ForeignKey(
+        RollupRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    held_until = models.DateTimeField(null=True, blank=True)
+    current_run = models.ForeignKey(
+        RollupRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.quarter
+
+
+class Figure(models.Model):
+    """One de-identified number: a metric for a quarter and a place, in total (empty
+    dimension) or for one category of a dimension. No case ids, nothing identifying.
+
+    Raw: small counts are here as they are. Only regions.figures reads this table, and it
+    suppresses before anything leaves the server.
+    """
+
+    quarter = models.CharField(max_length=6)
+    scope = models.CharField(max_length=10, choices=ScopeKind.choices)
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For a county or tribe, the region it belongs to.",
+    )
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    tribe = models.ForeignKey(
+        Tribe, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    metric = models.CharField(max_length=60)
+    dimension = models.CharField(max_length=40, blank=True)
+    category = models.CharField(max_length=60, blank=True)
+    value = models.FloatField(null=True, blank=True)
+    denominator = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For a rate or median: how many it rests on."
+    )
+    run = models.ForeignKey(RollupRun, on_delete=models.PROTECT, related_name="figures")
+
+    class Meta:
+        indexes = [models.Index(fields=["quarter", "metric"])]
+
+    def __str__(self) -> str:
+        return f"{self.quarter} {self.scope} {self.metric} {self.dimension}={self.category}"
+
+
+class DisclosureControl(models.Model):
+    """The small-cell suppression threshold: data the task force decides, not code. One
+    row; without it, settings.SUPPRESSION_THRESHOLD applies."""
+
+    threshold = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(3), MaxValueValidator(20)],
+        help_text="Counts from 1 to this minus one are never shown (Wisconsin public health "
+        "uses 5; CMS uses 11).",
+    )
+    reason = models.CharField(max_length=300, help_text="Why the threshold is what it is.")
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__gte=3, threshold__lte=20), name="disclosure_threshold_3_20"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Suppress counts below {self.threshold}"

@@ -38,17 +38,29 @@ from regions.models import (
 class RoleGrant:
     target: str | None  # "agency", "region" or None for a global permission
     codenames: tuple[str, ...]
+    # Granted on the region the membership belongs to (its hub's, or its agency's).
+    region_codenames: tuple[str, ...] = ()
 
 
 ROLE_GRANTS: dict[str, RoleGrant] = {
-    Role.HUB_SPECIALIST: RoleGrant("region", ("view_region_cases", "work_region_cases")),
-    Role.AGENCY_STAFF: RoleGrant("agency", ("view_agency_cases", "work_agency_cases")),
-    Role.AGENCY_SUPERVISOR: RoleGrant(
-        "agency", ("view_agency_cases", "work_agency_cases", "supervise_agency")
+    Role.HUB_SPECIALIST: RoleGrant(
+        "region", ("view_region_cases", "work_region_cases", "view_region_dashboard")
     ),
-    Role.STATE_ADMIN: RoleGrant(None, ("view_statewide_dashboard",)),
+    Role.AGENCY_STAFF: RoleGrant(
+        "agency", ("view_agency_cases", "work_agency_cases"), ("view_region_dashboard",)
+    ),
+    Role.AGENCY_SUPERVISOR: RoleGrant(
+        "agency",
+        ("view_agency_cases", "work_agency_cases", "supervise_agency"),
+        ("view_region_dashboard",),
+    ),
+    Role.STATE_ADMIN: RoleGrant(None, ("view_statewide_dashboard", "recompute_figures")),
 }
-MANAGED_CODENAMES = {codename for grant in ROLE_GRANTS.values() for codename in grant.codenames}
+MANAGED_CODENAMES = {
+    codename
+    for grant in ROLE_GRANTS.values()
+    for codename in (*grant.codenames, *grant.region_codenames)
+}
 
 
 class GrantRefused(PermissionDenied):
@@ -348,8 +360,12 @@ def _permissions_sync(user: AbstractBaseUser) -> None:
     wanted_agency: set[tuple[int, str]] = set()
     wanted_region: set[tuple[int, str]] = set()
     wanted_global: set[str] = set()
-    for membership in Membership.objects.active().filter(user=user).select_related("hub"):
+    for membership in (
+        Membership.objects.active().filter(user=user).select_related("hub", "agency")
+    ):
         grant = ROLE_GRANTS[membership.role]
+        for codename in grant.region_codenames:
+            wanted_region.add((membership.region_id, codename))
         for codename in grant.codenames:
             if grant.target == "agency":
                 wanted_agency.add((membership.agency_id, codename))

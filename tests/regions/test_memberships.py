@@ -86,7 +86,8 @@ class TestGrant:
         membership_grant(user=user, role=Role.HUB_SPECIALIST, hub=hub2)
 
         assert AgencyUserObjectPermission.objects.filter(user=user).count() == 2
-        assert RegionUserObjectPermission.objects.filter(user=user).count() == 2
+        # Cases and casework in the region, and the region's dashboard (both roles give it).
+        assert RegionUserObjectPermission.objects.filter(user=user).count() == 3
         assert not UserObjectPermission.objects.filter(user=user).exists()
 
     @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from cases.models import (
     CaseEvent,
     CaseStep,
     ClosureReason,
+    EventKind,
     Gender,
     Indicator,
     RaceEthnicity,
@@ -152,7 +153,7 @@ DEMO_LOADER = "demo.loader"
 class Command(BaseCommand):
     help = (
         "Create the demo personas (synthetic people, password from HUBNET_DEMO_PASSWORD or "
-        "generated and printed) and about 200 synthetic cases across all regions and "
+        "generated and printed) and about 360 synthetic cases across all regions and "
         "statuses. Development only."
     )
 
@@ -162,10 +163,10 @@ class Command(BaseCommand):
             action="store_true",
             help="Run even with DEBUG off. Never on a server holding real records.",
         )
-        parser.add_argument("--cases", type=int, default=200, help="How many demo cases.")
+        parser.add_argument("--cases", type=int, default=360, help="How many demo cases.")
         parser.add_argument("--seed", type=int, default=2017, help="Random seed.")
 
-    def handle(self, *args, force=False, cases=200, seed=2017, **options):
+    def handle(self, *args, force=False, cases=360, seed=2017, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates accounts with a shared password and refuses to run with "
@@ -254,8 +255,9 @@ class DemoCases:
         if region.number == 5 and rng.random() < 0.5:
             county = County.objects.get(name="Dane")
         tribe = county.tribes.order_by("?").first() if rng.random() < 0.3 else None
+        days_ago = rng.randint(0, 730)  # two years: the dashboards' eight quarters
         received_at = now - datetime.timedelta(
-            days=rng.randint(0, 540), hours=rng.randint(0, 23), minutes=rng.randint(0, 59)
+            days=days_ago, hours=rng.randint(0, 23), minutes=rng.randint(0, 59)
         )
         age = rng.randint(11, 17)
         known_birth = rng.random() < 0.8
@@ -295,6 +297,8 @@ class DemoCases:
             indicators=rng.sample(self.indicators, rng.randint(1, 4)),
         )
         target = rng.choices([s for s, _ in STATUS_MIX], weights=[w for _, w in STATUS_MIX])[0]
+        if days_ago > 90 and rng.random() < min(0.8, days_ago / 500):
+            target = Status.CLOSED  # most old cases have closed by now
         self._advance(case, target, hub_user, county, tribe)
         self._record_past_steps(case, hub_user, now)
         self._backdate(case, received_at, now)
@@ -341,6 +345,9 @@ class DemoCases:
         moment = opened_at
         stamps = {}
         for event in CaseEvent.objects.filter(case=case).order_by("at", "id"):
+            if event.kind == EventKind.CLOSED:  # casework takes weeks to months
+                later = moment + datetime.timedelta(days=self.rng.randint(7, 160))
+                moment = min(later, now - datetime.timedelta(minutes=5))
             stamps[event.kind] = moment
             CaseEvent.objects.filter(pk=event.pk).update(at=moment)
             step = datetime.timedelta(hours=self.rng.randint(1, 72))
@@ -348,6 +355,7 @@ class DemoCases:
         Case.objects.filter(pk=case.pk).update(
             opened_at=opened_at,
             screened_at=stamps.get("screened"),
+            accepted_at=stamps.get("accepted"),
             closed_at=stamps.get("closed"),
         )
 

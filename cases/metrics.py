@@ -1,0 +1,342 @@
+"""The case metrics the quarterly rollup computes (keys are part of the API).
+
+Places are as recorded on the case: its region, its county (the youth's county when the
+case was opened) and the youth's tribal affiliation. Each function groups in the
+database through regions.metrics' helpers; none loops over cases in Python.
+"""
+
+from django.db.models import (
+    Case as CaseExpr,
+)
+from django.db.models import (
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
+
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseStep,
+    ClosureReason,
+    EventKind,
+    Gender,
+    RaceEthnicity,
+    ReferralSource,
+    ScreeningOutcome,
+    StepStatus,
+    SuspectedExploitation,
+)
+from regions.metrics import (
+    Dimension,
+    Metric,
+    Period,
+    Places,
+    Unit,
+    count_rows,
+    median_rows,
+    register,
+    share_rows,
+)
+
+ON_CASE = Places(region="region_id", county="county_id", tribe="youth__tribe_id")
+VIA_CASE = Places(
+    region="case__region_id", county="case__county_id", tribe="case__youth__tribe_id"
+)
+
+NOT_SCREENED = "not_screened"
+AGE_BANDS = [
+    ("under_12", "Under 12"),
+    ("12_14", "12 to 14"),
+    ("15_17", "15 to 17"),
+    ("18_plus", "18 and over"),
+]
+
+REFERRAL_DIMENSIONS = (
+    Dimension("source", "Referral source", ReferralSource.choices),
+    Dimension("suspected_exploitation", "Suspected exploitation", SuspectedExploitation.choices),
+    Dimension(
+        "screening_outcome",
+        "Screening outcome",
+        [*ScreeningOutcome.choices, (NOT_SCREENED, "Not yet screened")],
+    ),
+    Dimension("age_band", "Age when referred", AGE_BANDS),
+    Dimension("gender", "Gender", Gender.choices),
+    Dimension("race_ethnicity", "Race/ethnicity", RaceEthnicity.choices),
+)
+
+
+def _age_band():
+    """The youth's age band on the day the referral was received (Wisconsin time):
+    from the date of birth where known, else the estimated age."""
+    received, born = "referral__received_at", "youth__date_of_birth"
+    before_birthday = CaseExpr(
+        When(
+            Q(_rm__lt=F("_bm")) | Q(_rm=F("_bm"), _rd__lt=F("_bd")),
+            then=Value(1),
+        ),
+        default=Value(0),
+    )
+    age = CaseExpr(
+        When(youth__date_of_birth__isnull=True, then=F("youth__estimated_age")),
+        default=F("_ry") - F("_by") - before_birthday,
+    )
+    annotations = {
+        "_ry": ExtractYear(received),
+        "_rm": ExtractMonth(received),
+        "_rd": ExtractDay(received),
+        "_by": ExtractYear(born),
+        "_bm": ExtractMonth(born),
+        "_bd": ExtractDay(born),
+    }
+    band = CaseExpr(
+        When(_age__lt=12, then=Value("under_12")),
+        When(_age__lt=15, then=Value("12_14")),
+        When(_age__lt=18, then=Value("15_17")),
+        default=Value("18_plus"),
+    )
+    return annotations, age, band
+
+
+def referrals_received(period: Period):
+    annotations, age, band = _age_band()
+    cases = (
+        Case.objects.filter(
+            referral__received_at__gte=period.start, referral__received_at__lt=period.end
+        )
+        .annotate(**annotations)
+        .annotate(_age=age)
+    )
+    return count_rows(
+        cases,
+        places=ON_CASE,
+        metric_dimensions=REFERRAL_DIMENSIONS,
+        dimensions={
+            "source": F("referral__source"),
+            "suspected_exploitation": F("referral__suspected_exploitation"),
+            "screening_outcome": CaseExpr(
+                When(screening_outcome="", then=Value(NOT_SCREENED)),
+                default=F("screening_outcome"),
+            ),
+            "age_band": band,
+            "gender": F("youth__gender"),
+            "race_ethnicity": F("youth__race_ethnicity"),
+        },
+    )
+
+
+def _in(field: str, period: Period) -> Q:
+    return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
+
+
+def cases_opened(period: Period):
+    return count_rows(Case.objects.filter(_in("opened_at", period)), places=ON_CASE)
+
+
+def _cases_with_event(kind: str, period: Period):
+    events = CaseEvent.objects.filter(_in("at", period), kind=kind)
+    return Case.objects.filter(pk__in=events.values("case_id"))
+
+
+def cases_routed(period: Period):
+    return count_rows(_cases_with_event(EventKind.ROUTED, period), places=ON_CASE)
+
+
+def cases_accepted(period: Period):
+    return count_rows(_cases_with_event(EventKind.ACCEPTED, period), places=ON_CASE)
+
+
+def referrals_declined(period: Period):
+    declines = CaseEvent.objects.filter(_in("at", period), kind=EventKind.DECLINED)
+    return count_rows(declines, places=VIA_CASE)
+
+
+CLOSURE = (Dimension("closure_reason", "Why closed", ClosureReason.choices),)
+
+
+def cases_closed(period: Period):
+    closed = Case.objects.filter(_in("closed_at", period)).exclude(closure_reason="")
+    return count_rows(
+        closed,
+        places=ON_CASE,
+        metric_dimensions=CLOSURE,
+        dimensions={"closure_reason": F("closure_reason")},
+    )
+
+
+def cases_active_end(period: Period):
+    active = Case.objects.filter(opened_at__lt=period.end).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=period.end)
+    )
+    return count_rows(active, places=ON_CASE)
+
+
+def _duration(end: str, start: str) -> ExpressionWrapper:
+    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+
+
+def median_hours_to_acceptance(period: Period):
+    accepted = Case.objects.filter(_in("accepted_at", period))
+    return median_rows(
+        accepted,
+        places=ON_CASE,
+        value=_duration("accepted_at", "referral__received_at"),
+        convert=lambda d: d.total_seconds() / 3600,
+    )
+
+
+def median_days_open(period: Period):
+    closed = Case.objects.filter(_in("closed_at", period)).exclude(closure_reason="")
+    return median_rows(
+        closed,
+        places=ON_CASE,
+        value=_duration("closed_at", "opened_at"),
+        convert=lambda d: d.total_seconds() / 86400,
+    )
+
+
+# A step that stopped applying (its condition no longer holds) is not counted; a step set
+# aside because its case closed while it was still to do is (it was missed).
+STEP_COUNTED = ~Q(status=StepStatus.NOT_APPLICABLE, closed_with_case=False)
+
+
+def _step_categories():
+    from protocols.models import StepDefinition
+
+    titles: dict[str, str] = {}
+    for key, title in StepDefinition.objects.order_by("version__id", "order").values_list(
+        "key", "title"
+    ):
+        titles[key] = title  # the newest version's title wins
+    return list(titles.items())
+
+
+STEP = (Dimension("step", "Protocol step", _step_categories),)
+
+
+def step_on_time_pct(period: Period):
+    due = CaseStep.objects.filter(STEP_COUNTED, _in("due_at", period))
+    return share_rows(
+        due,
+        places=VIA_CASE,
+        numerator=Q(status=StepStatus.DONE, completed_at__lte=F("due_at")),
+        dimensions={"step": F("definition__key")},
+    )
+
+
+def steps_overdue_end(period: Period):
+    end = period.end
+    resolved_by_end = Q(
+        status__in=[StepStatus.DONE, StepStatus.SKIPPED], completed_at__lte=end
+    ) | Q(closed_with_case=True, case__closed_at__lte=end)
+    overdue = CaseStep.objects.filter(STEP_COUNTED, due_at__lt=end).exclude(resolved_by_end)
+    return count_rows(
+        overdue,
+        places=VIA_CASE,
+        metric_dimensions=STEP,
+        dimensions={"step": F("definition__key")},
+    )
+
+
+for _metric in [
+    Metric(
+        "referrals_received",
+        "Referrals received",
+        Unit.COUNT,
+        "Referrals received in the quarter (by the time the hub received them).",
+        referrals_received,
+        dimensions=REFERRAL_DIMENSIONS,
+        noun="referrals",
+    ),
+    Metric(
+        "cases_opened",
+        "Cases opened",
+        Unit.COUNT,
+        "Cases opened in the quarter.",
+        cases_opened,
+        noun="cases",
+    ),
+    Metric(
+        "cases_routed",
+        "Cases routed",
+        Unit.COUNT,
+        "Cases the hub routed to a resource agency in the quarter (each case once).",
+        cases_routed,
+        noun="cases",
+    ),
+    Metric(
+        "cases_accepted",
+        "Cases accepted",
+        Unit.COUNT,
+        "Cases a resource agency accepted in the quarter (each case once).",
+        cases_accepted,
+        noun="cases",
+    ),
+    Metric(
+        "referrals_declined",
+        "Referrals declined",
+        Unit.COUNT,
+        "Times a resource agency declined a routed referral in the quarter.",
+        referrals_declined,
+        noun="declines",
+    ),
+    Metric(
+        "cases_closed",
+        "Cases closed",
+        Unit.COUNT,
+        "Cases closed in the quarter, by why they closed.",
+        cases_closed,
+        dimensions=CLOSURE,
+        noun="cases",
+    ),
+    Metric(
+        "cases_active_end",
+        "Cases open at quarter end",
+        Unit.COUNT,
+        "Cases opened before the quarter's last moment and not closed by then.",
+        cases_active_end,
+        noun="cases",
+    ),
+    Metric(
+        "median_hours_to_acceptance",
+        "Median hours to acceptance",
+        Unit.HOURS,
+        "For cases accepted in the quarter: the median time from the referral being "
+        "received to a resource agency accepting it.",
+        median_hours_to_acceptance,
+        additive=False,
+    ),
+    Metric(
+        "median_days_open",
+        "Median days open",
+        Unit.DAYS,
+        "For cases closed in the quarter: the median time from opening to closing.",
+        median_days_open,
+        additive=False,
+    ),
+    Metric(
+        "step_on_time_pct",
+        "Protocol steps on time",
+        Unit.PERCENT,
+        "Of the Response Protocol steps due in the quarter, the share completed by their "
+        "deadline (skipped steps and steps left when a case closed count as missed).",
+        step_on_time_pct,
+        dimensions=STEP,
+        additive=False,
+    ),
+    Metric(
+        "steps_overdue_end",
+        "Steps overdue at quarter end",
+        Unit.COUNT,
+        "Protocol steps whose deadline had passed by the quarter's end and that were not "
+        "done or skipped by then.",
+        steps_overdue_end,
+        dimensions=STEP,
+        noun="steps",
+    ),
+]:
+    register(_metric)

@@ -1,0 +1,326 @@
+"""The metric registry: how a quarterly figure is declared, and the set-based helpers
+that compute one.
+
+Each app registers its own metrics in its `metrics.py` (cases: referrals, cases and
+timeliness); `regions` never imports another app's models, it asks the registry. A
+metric's `compute` receives the period and returns `FigureRow`s for every scope: the
+state, each region, each county (the county recorded on the case) and each tribe (the
+youth's tribal affiliation; tribes overlap counties and are not added into them).
+
+The helpers below group in the database (one GROUP BY per dimension and scope family,
+never a Python loop over records) and add the grouped rows up: a case belongs to one
+region and one county, so region and state figures are sums of the (region, county)
+groups.
+"""
+
+import dataclasses
+import datetime
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
+
+from django.db.models import Count, F, Q, QuerySet, Value, Window
+from django.db.models.functions import RowNumber
+from django.utils.module_loading import autodiscover_modules
+
+from regions.models import County, Region, ScopeKind, Tribe
+from regions.quarters import Quarter
+
+
+class Unit:
+    COUNT = "count"
+    PERCENT = "percent"
+    HOURS = "hours"
+    DAYS = "days"
+
+
+@dataclasses.dataclass(frozen=True)
+class Period:
+    """What one rollup counts: moments with start <= t < end. For the quarter under way,
+    `end` is the moment the run started (quarter to date)."""
+
+    quarter: Quarter
+    start: datetime.datetime
+    end: datetime.datetime
+
+    @classmethod
+    def of(cls, quarter: Quarter, now: datetime.datetime) -> "Period":
+        return cls(quarter, quarter.start, min(quarter.end, now))
+
+
+@dataclasses.dataclass(frozen=True)
+class Dimension:
+    key: str
+    label: str
+    # (value, label) pairs; a callable when the categories are data (protocol step keys).
+    categories: Sequence[tuple[str, str]] | Callable[[], Sequence[tuple[str, str]]] = ()
+
+    def category_choices(self) -> list[tuple[str, str]]:
+        return list(self.categories() if callable(self.categories) else self.categories)
+
+
+class FigureRow(NamedTuple):
+    scope: str
+    region_id: int | None
+    county_id: int | None
+    tribe_id: int | None
+    dimension: str
+    category: str
+    value: float | None
+    denominator: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str
+    description: str
+    compute: Callable[[Period], Iterable[FigureRow]]
+    dimensions: tuple[Dimension, ...] = ()
+    # Additive metrics (counts) sum over categories and places; rates and medians don't.
+    additive: bool = True
+    # What the thing counted is called, for sentences ("12 referrals").
+    noun: str = ""
+
+    def dimension(self, key: str) -> Dimension | None:
+        return next((d for d in self.dimensions if d.key == key), None)
+
+
+_registry: dict[str, Metric] = {}
+
+
+def register(metric: Metric) -> Metric:
+    if metric.key in _registry and _registry[metric.key] is not metric:
+        raise ValueError(f"Metric {metric.key} is registered twice.")
+    _registry[metric.key] = metric
+    return metric
+
+
+@functools.cache
+def _discover() -> None:
+    autodiscover_modules("metrics")
+
+
+def metrics() -> list[Metric]:
+    """Every registered metric, in the order the apps registered them."""
+    _discover()
+    return list(_registry.values())
+
+
+def metric(key: str) -> Metric | None:
+    _discover()
+    return _registry.get(key)
+
+
+# --- The places a figure can be about ------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Geography:
+    """The reference data the helpers fill zeros for (a county with no referrals shows 0,
+    not a gap). Read once per run."""
+
+    regions: tuple[int, ...]
+    county_region: dict[int, int]
+    tribe_region: dict[int, int]
+
+    @classmethod
+    def load(cls) -> "Geography":
+        return cls(
+            regions=tuple(Region.objects.values_list("pk", flat=True)),
+            county_region=dict(County.objects.values_list("pk", "region_id")),
+            tribe_region=dict(Tribe.objects.values_list("pk", "primary_region_id")),
+        )
+
+    def places(self) -> Iterable[tuple[str, int | None, int | None, int | None]]:
+        yield (ScopeKind.STATE, None, None, None)
+        for region_id in self.regions:
+            yield (ScopeKind.REGION, region_id, None, None)
+        for county_id, region_id in self.county_region.items():
+            yield (ScopeKind.COUNTY, region_id, county_id, None)
+        for tribe_id, region_id in self.tribe_region.items():
+            yield (ScopeKind.TRIBE, region_id, None, tribe_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class Places:
+    """Where, in a queryset's rows, the case's region, county and tribe are found."""
+
+    region: str
+    county: str
+    tribe: str
+
+
+def _spread(
+    geography: Geography,
+    grouped: Iterable[tuple[int, int, str, Sequence[int]]],
+    tribal: Iterable[tuple[int, str, Sequence[int]]],
+) -> dict[tuple, list[int]]:
+    """Add (region, county, category) group sums up to counties, regions and the state;
+    tribe groups stand on their own. Values are vectors (a count, or numerator and
+    denominator)."""
+    totals: dict[tuple, list[int]] = {}
+
+    def add(key: tuple, values: Sequence[int]) -> None:
+        current = totals.setdefault(key, [0] * len(values))
+        for i, v in enumerate(values):
+            current[i] += v or 0
+
+    for region_id, county_id, category, values in grouped:
+        add((ScopeKind.STATE, None, None, None, category), values)
+        add((ScopeKind.REGION, region_id, None, None, category), values)
+        county_region = geography.county_region.get(county_id)
+        add((ScopeKind.COUNTY, county_region, county_id, None, category), values)
+    for tribe_id, category, values in tribal:
+        add(
+            (ScopeKind.TRIBE, geography.tribe_region.get(tribe_id), None, tribe_id, category),
+            values,
+        )
+    return totals
+
+
+def _grouped(queryset: QuerySet, places: Places, category, measures: dict) -> tuple[list, list]:
+    """Two GROUP BY queries: by (region, county, category) and by (tribe, category)."""
+    names = list(measures)
+    rows = (
+        queryset.order_by()
+        .values(_r=F(places.region), _c=F(places.county), _cat=category)
+        .annotate(**measures)
+        .values_list("_r", "_c", "_cat", *names)
+    )
+    grouped = [(r, c, cat or "", values) for r, c, cat, *values in rows]
+    tribe_rows = (
+        queryset.order_by()
+        .filter(**{f"{places.tribe}__isnull": False})
+        .values(_t=F(places.tribe), _cat=category)
+        .annotate(**measures)
+        .values_list("_t", "_cat", *names)
+    )
+    tribal = [(t, cat or "", values) for t, cat, *values in tribe_rows]
+    return grouped, tribal
+
+
+def _category_keys(dimension: Dimension | None, seen: Iterable[str]) -> list[str]:
+    if dimension is None:
+        return [""]
+    declared = [value for value, _ in dimension.category_choices()]
+    return declared + sorted(set(seen) - set(declared))
+
+
+def count_rows(
+    queryset: QuerySet,
+    *,
+    places: Places,
+    dimensions: dict[str, object] | None = None,
+    distinct: str = "pk",
+    metric_dimensions: Sequence[Dimension] = (),
+) -> list[FigureRow]:
+    """Counts of `queryset` rows (distinct `distinct`) per place, in total and per
+    category of each dimension (dimension key -> the expression giving the category).
+    Every place gets a row for the total and for each declared category, zero included."""
+    geography = Geography.load()
+    by_key = {d.key: d for d in metric_dimensions}
+    rows: list[FigureRow] = []
+    for dimension_key, expression in [("", Value("")), *(dimensions or {}).items()]:
+        measures = {"_n": Count(distinct, distinct=True)}
+        grouped, tribal = _grouped(queryset, places, expression, measures)
+        totals = _spread(geography, grouped, tribal)
+        dimension = by_key.get(dimension_key) if dimension_key else None
+        categories = _category_keys(dimension, (key[4] for key in totals))
+        for scope, region_id, county_id, tribe_id in geography.places():
+            for category in categories:
+                value = totals.get((scope, region_id, county_id, tribe_id, category), [0])[0]
+                rows.append(
+                    FigureRow(
+                        scope, region_id, county_id, tribe_id, dimension_key, category, value
+                    )
+                )
+    return rows
+
+
+def share_rows(
+    queryset: QuerySet,
+    *,
+    places: Places,
+    numerator: Q,
+    dimensions: dict[str, object] | None = None,
+) -> list[FigureRow]:
+    """Percentages: rows meeting `numerator` of all rows, per place and category. The
+    denominator is kept so that small ones can be suppressed. Places with no rows get a
+    total row with no value."""
+    geography = Geography.load()
+    rows: list[FigureRow] = []
+    for dimension_key, expression in [("", Value("")), *(dimensions or {}).items()]:
+        measures = {"_num": Count("pk", filter=numerator), "_den": Count("pk")}
+        grouped, tribal = _grouped(queryset, places, expression, measures)
+        totals = _spread(geography, grouped, tribal)
+        for scope, region_id, county_id, tribe_id, category in sorted(totals, key=_sort_key):
+            num, den = totals[(scope, region_id, county_id, tribe_id, category)]
+            value = round(100 * num / den, 1) if den else None
+            rows.append(
+                FigureRow(
+                    scope, region_id, county_id, tribe_id, dimension_key, category, value, den
+                )
+            )
+        if not dimension_key:
+            rows.extend(
+                FigureRow(*place, "", "", None, 0)
+                for place in geography.places()
+                if (*place, "") not in totals
+            )
+    return rows
+
+
+def median_rows(
+    queryset: QuerySet, *, places: Places, value, convert: Callable[[object], float]
+) -> list[FigureRow]:
+    """The median of `value` per place, found by the database with window functions (row
+    number and count per partition; the middle one or two rows come back, one or two per
+    place), converted by `convert` (e.g. a duration to hours)."""
+    geography = Geography.load()
+    partitions = [
+        (ScopeKind.STATE, None),
+        (ScopeKind.REGION, places.region),
+        (ScopeKind.COUNTY, places.county),
+        (ScopeKind.TRIBE, places.tribe),
+    ]
+    found: dict[tuple, tuple[float, int]] = {}
+    for scope, field in partitions:
+        base = queryset.order_by().annotate(_v=value, _g=F(field) if field else Value(0))
+        if field:
+            base = base.filter(**{f"{field}__isnull": False})
+        middle = (
+            base.annotate(
+                _rn=Window(RowNumber(), partition_by=[F("_g")], order_by=[F("_v"), F("pk")]),
+                _n=Window(Count("pk"), partition_by=[F("_g")]),
+            )
+            .filter(_rn__gte=(F("_n") + 1) / 2, _rn__lte=(F("_n") + 2) / 2)
+            .values_list("_g", "_v", "_n")
+        )
+        values: dict[int, list] = defaultdict(list)
+        sizes: dict[int, int] = {}
+        for group, raw, size in middle:
+            values[group].append(convert(raw))
+            sizes[group] = size
+        for group, middles in values.items():
+            key = _place_key(scope, group, geography)
+            found[key] = (round(sum(middles) / len(middles), 1), sizes[group])
+    return [
+        FigureRow(*place, "", "", *found.get(place, (None, 0))) for place in geography.places()
+    ]
+
+
+def _place_key(scope: str, group: int, geography: Geography) -> tuple:
+    if scope == ScopeKind.STATE:
+        return (scope, None, None, None)
+    if scope == ScopeKind.REGION:
+        return (scope, group, None, None)
+    if scope == ScopeKind.COUNTY:
+        return (scope, geography.county_region.get(group), group, None)
+    return (scope, geography.tribe_region.get(group), None, group)
+
+
+def _sort_key(key: tuple) -> tuple:
+    return tuple("" if part is None else str(part) for part in key)

@@ -1,0 +1,164 @@
+"""Computing a quarter's figures: the one job behind the schedule, the `rollup` command and
+the "Recompute this quarter" button.
+
+Every registered metric is computed set-based in the database, then the quarter's
+figures are replaced in one transaction: a rerun writes identical rows, and an exception
+before or during the replacement leaves the previous figures standing. Two runs of one
+quarter never interleave: each takes the quarter's `RollupQuarter` row in turn (a lease,
+so that a worker killed mid-run frees the quarter once the lease ends).
+"""
+
+import datetime
+import logging
+import time
+from collections.abc import Callable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from regions.metrics import Metric, Period, metrics
+from regions.models import (
+    Figure,
+    RollupQuarter,
+    RollupRun,
+    RollupStatus,
+    RollupTrigger,
+)
+from regions.quarters import Quarter
+
+logger = logging.getLogger(__name__)
+
+# Longer than CELERY_TASK_TIME_LIMIT: a run that holds the quarter longer has died.
+LEASE = datetime.timedelta(minutes=20)
+WAIT_POLL_SECONDS = 0.25
+
+
+class RollupBusy(RuntimeError):
+    """Another run held the quarter for longer than a run may take."""
+
+
+def rollup_request(
+    *, quarter: Quarter, trigger: str, requested_by: AbstractBaseUser | None = None
+) -> RollupRun:
+    """Record a queued run and hand it to a worker once the transaction commits. With
+    tasks in-process (no broker) it has finished when the transaction commits."""
+    from regions import tasks
+
+    run = RollupRun.objects.create(
+        quarter=str(quarter), trigger=trigger, requested_by=requested_by
+    )
+    transaction.on_commit(lambda: tasks.rollup_run.delay(run.pk))
+    return run
+
+
+def rollup_quarter(
+    *,
+    quarter: Quarter,
+    trigger: str = RollupTrigger.COMMAND,
+    requested_by: AbstractBaseUser | None = None,
+    now: datetime.datetime | None = None,
+    progress: Callable[[Metric, int], None] | None = None,
+) -> RollupRun:
+    """Compute `quarter` now, in this process (the command and the scheduled tasks)."""
+    run = RollupRun.objects.create(
+        quarter=str(quarter), trigger=trigger, requested_by=requested_by
+    )
+    return rollup_execute(run_id=run.pk, now=now, progress=progress)
+
+
+def rollup_execute(
+    *,
+    run_id: int,
+    now: datetime.datetime | None = None,
+    progress: Callable[[Metric, int], None] | None = None,
+) -> RollupRun:
+    """Carry out a recorded run. Safe to call twice: a finished run is left as it is.
+    Records failure on the run and re-raises, so the caller (worker, command) sees it."""
+    run = RollupRun.objects.get(pk=run_id)
+    if run.is_finished:
+        return run
+    quarter = Quarter.parse(run.quarter)
+    _quarter_take(run)
+    try:
+        registry = metrics()
+        started = timezone.now()
+        period = Period.of(quarter, now or started)
+        run.status = RollupStatus.RUNNING
+        run.started_at = started
+        run.as_of = period.end
+        run.metrics_total = len(registry)
+        run.save(update_fields=["status", "started_at", "as_of", "metrics_total"])
+
+        figures: list[Figure] = []
+        for done, metric in enumerate(registry):
+            run.metrics_done = done
+            run.save(update_fields=["metrics_done"])
+            rows = list(metric.compute(period))
+            figures.extend(_figure(run, metric, row) for row in rows)
+            if progress:
+                progress(metric, len(rows))
+
+        with transaction.atomic():
+            Figure.objects.filter(quarter=run.quarter).delete()
+            Figure.objects.bulk_create(figures, batch_size=1000)
+            RollupQuarter.objects.filter(quarter=run.quarter).update(current_run=run)
+            run.status = RollupStatus.SUCCEEDED
+            run.metrics_done = len(registry)
+            run.figures_written = len(figures)
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "metrics_done", "figures_written", "finished_at"])
+    except Exception as exc:
+        run.status = RollupStatus.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"[:2000]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        logger.exception("Rollup of %s failed (run %s)", run.quarter, run.pk)
+        raise
+    finally:
+        _quarter_release(run)
+    return run
+
+
+def _figure(run: RollupRun, metric: Metric, row) -> Figure:
+    return Figure(
+        quarter=run.quarter,
+        scope=row.scope,
+        region_id=row.region_id,
+        county_id=row.county_id,
+        tribe_id=row.tribe_id,
+        metric=metric.key,
+        dimension=row.dimension,
+        category=row.category,
+        value=row.value,
+        denominator=row.denominator,
+        run=run,
+    )
+
+
+def _quarter_take(run: RollupRun) -> None:
+    """Wait until no other live run holds the quarter, then hold it."""
+    RollupQuarter.objects.get_or_create(quarter=run.quarter)
+    give_up = time.monotonic() + LEASE.total_seconds()
+    while True:
+        with transaction.atomic():
+            lock = RollupQuarter.objects.select_for_update().get(quarter=run.quarter)
+            now = timezone.now()
+            if (
+                lock.holder_id in (None, run.pk)
+                or lock.held_until is None
+                or lock.held_until < now
+            ):
+                lock.holder = run
+                lock.held_until = now + LEASE
+                lock.save(update_fields=["holder", "held_until"])
+                return
+        if time.monotonic() > give_up:
+            raise RollupBusy(f"Another run of {run.quarter} is still going.")
+        time.sleep(WAIT_POLL_SECONDS)
+
+
+def _quarter_release(run: RollupRun) -> None:
+    RollupQuarter.objects.filter(quarter=run.quarter, holder=run).update(
+        holder=None, held_until=None
+    )
