@@ -37,10 +37,12 @@ def _nav_links(membership) -> list[tuple[str, str]]:
             ("Region cases", reverse("cases:list")),
             ("New referral", reverse("cases:referral-new")),
             ("Notifications", reverse("cases:notifications")),
+            ("Dashboard", reverse("dashboards:region", args=[membership.hub.region.number])),
         ]
     if membership.role in (Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR):
         return [
             ("Caseload", reverse("cases:list")),
             ("Notifications", reverse("cases:notifications")),
+            ("Dashboard", reverse("dashboards:region", args=[membership.agency.region.number])),
         ]
-    return []
+    return [("Rollup runs", reverse("dashboards:runs"))]

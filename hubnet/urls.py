@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("cases.urls")),
     path("", include("regions.urls")),
+    path("", include("regions.dashboard_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("hubnet.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -2,14 +2,15 @@ import datetime
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cases.selectors import cases_visible_to, hub_queue_counts, overdue_step_counts
-from regions.models import AccessChangeKind, Agency, Region, Role
+from regions import dashboard_views
+from regions.models import AccessChangeKind, Agency, Role
 from regions.selectors import access_changes_visible_to, primary_membership
 from regions.services import may_administer_accounts
 
@@ -26,13 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
             return render(request, "home/account_admin.html", {"changes": changes[:10]})
         return render(request, "home/no_membership.html")
     if membership.role == Role.STATE_ADMIN:
-        regions = Region.objects.select_related("hub__host_agency").annotate(
-            county_count=Count("counties", distinct=True),
-            resource_agency_count=Count(
-                "agencies", filter=Q(agencies__is_resource_agency=True), distinct=True
-            ),
-        )
-        return render(request, "home/state_admin.html", {"regions": regions})
+        return dashboard_views.overview(request)
     if membership.role == Role.HUB_SPECIALIST:
         region = membership.hub.region
         agencies = Agency.objects.filter(region=region).select_related("county", "tribe")

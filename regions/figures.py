@@ -12,21 +12,20 @@ counties of a region and the region, the regions and the state) so that no hidde
 can be recovered by subtraction.
 """
 
+import collections
 import datetime
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from guardian.shortcuts import get_objects_for_user
 
 from regions.metrics import metric as metric_named
 from regions.models import DisclosureControl, Figure, Region, RollupQuarter, ScopeKind
 from regions.suppression import is_rate_suppressed, suppress_counts
-
-CACHE_SECONDS = 24 * 60 * 60
 
 
 class Published(NamedTuple):
@@ -41,6 +40,9 @@ class Published(NamedTuple):
     value: float | None  # None: suppressed, or nothing to measure (a median of no cases)
     suppressed: bool
     computed_at: datetime.datetime
+    # Hidden because it is itself small (a count below the threshold, or a rate resting
+    # on too few cases), not as a complement: pages may say "fewer than 5" of these only.
+    small: bool = False
 
 
 def suppression_threshold() -> int:
@@ -48,25 +50,40 @@ def suppression_threshold() -> int:
     return row or settings.SUPPRESSION_THRESHOLD
 
 
+class Table(NamedTuple):
+    """One (quarter, metric) table, suppressed, indexed by
+    (scope, region, county, tribe, dimension, category)."""
+
+    rows: list[Published]
+    index: dict[tuple, Published]
+
+
+# Suppressed tables kept in this process, keyed by run and threshold, so a recompute or
+# a new threshold is never served stale. Process-local (no pickling on every request);
+# every process fills its own.
+_tables: collections.OrderedDict[str, Table] = collections.OrderedDict()
+_tables_lock = threading.Lock()
+TABLES_KEPT = 256
+
+
 def published(
     quarters: Iterable[str], metric_keys: Iterable[str], *, threshold: int | None = None
-) -> dict[tuple[str, str], list[Published]]:
+) -> dict[tuple[str, str], Table]:
     """Suppressed figures per (quarter, metric), for quarters that have been rolled up.
-    One query for the quarters' current runs; the figures come from the cache, keyed by
-    run and threshold (so a recompute or a new threshold is never served stale), or from
-    one query for everything missing."""
+    One query for the quarters' current runs; the tables come from memory, or from one
+    query for everything missing."""
     threshold = threshold or suppression_threshold()
     quarters, metric_keys = list(quarters), list(metric_keys)
     runs = RollupQuarter.objects.filter(
         quarter__in=quarters, current_run__isnull=False
     ).values_list("quarter", "current_run_id", "current_run__finished_at")
     keys = {
-        (quarter, key): f"figures:{run}:{finished.timestamp()}:{key}:{threshold}"
+        (quarter, key): f"{run}:{finished.timestamp()}:{key}:{threshold}"
         for quarter, run, finished in runs
         for key in metric_keys
     }
-    cached = cache.get_many(keys.values())
-    result = {pair: cached[key] for pair, key in keys.items() if key in cached}
+    with _tables_lock:
+        result = {pair: _tables[key] for pair, key in keys.items() if key in _tables}
     missing = [pair for pair in keys if pair not in result]
     if missing:
         raw: dict[tuple[str, str], list] = defaultdict(list)
@@ -87,10 +104,21 @@ def published(
         )
         for row in rows:
             raw[(row[0], row[5])].append(row)
-        fresh = {pair: _suppress(pair[1], raw.get(pair, []), threshold) for pair in missing}
-        cache.set_many({keys[pair]: rows for pair, rows in fresh.items()}, CACHE_SECONDS)
+        fresh = {}
+        for pair in missing:
+            suppressed = _suppress(pair[1], raw.get(pair, []), threshold)
+            fresh[pair] = Table(suppressed, {_key(r): r for r in suppressed})
+        with _tables_lock:
+            for pair, table in fresh.items():
+                _tables[keys[pair]] = table
+            while len(_tables) > TABLES_KEPT:
+                _tables.popitem(last=False)
         result.update(fresh)
     return result
+
+
+def _key(row: Published) -> tuple:
+    return (row.scope, row.region_id, row.county_id, row.tribe_id, row.dimension, row.category)
 
 
 def _suppress(metric_key: str, rows: list, threshold: int) -> list[Published]:
@@ -103,10 +131,11 @@ def _suppress(metric_key: str, rows: list, threshold: int) -> list[Published]:
         for row in rows:
             suppressed = row[1:5] + row[6:8] in hidden
             value = None if suppressed or row[8] is None else int(row[8])
-            published_rows.append(Published(*row[:8], value, suppressed, row[10]))
+            small = suppressed and 0 < (row[8] or 0) < threshold
+            published_rows.append(Published(*row[:8], value, suppressed, row[10], small))
         return published_rows
     return [
-        Published(*row[:8], None if hidden else row[8], hidden, row[10])
+        Published(*row[:8], None if hidden else row[8], hidden, row[10], hidden)
         for row in rows
         for hidden in [is_rate_suppressed(row[9], threshold)]
     ]
@@ -192,7 +221,10 @@ def figures_visible_to(
         return []
     visible = visible_filter(user, region_ids)
     return [
-        row for rows in published(quarters, metric_keys).values() for row in rows if visible(row)
+        row
+        for table in published(quarters, metric_keys).values()
+        for row in table.rows
+        if visible(row)
     ]
 
 

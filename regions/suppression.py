@@ -11,6 +11,8 @@ The rules:
   threshold, or every cell of the group is hidden. A hidden value therefore can
   not be recovered by subtracting the visible cells of one group from its total.
   Cells belong to several groups, so the rule is applied until nothing changes.
+  (It checks one group's equation at a time: combining the equations of several
+  groups can still narrow a hidden value, and nothing here audits for that.)
 * Rates, shares and medians are hidden when their denominator is below the
   threshold (see ``is_rate_suppressed``).
 
@@ -63,6 +65,9 @@ def is_rate_suppressed(denominator: int | None, threshold: int = SUPPRESSION_THR
 
     A denominator of 0 (or None) means there is no value at all ("no cases"):
     nothing to hide, so False. From 1 to ``threshold - 1``: True.
+
+    Only the denominator is looked at: a share whose numerator is a hidden
+    count must be hidden as well, since share times denominator gives it back.
     """
     _check_threshold(threshold)
     if denominator is None or denominator == 0:
@@ -132,11 +137,11 @@ class _Suppression(Generic[K]):
         return frozenset(key for key, hidden in zip(self.keys, self.hidden, strict=True) if hidden)
 
     def is_protected(self, group: int) -> bool:
-        hidden = self.hidden_count[group]
+        count = self.hidden_count[group]
         return (
-            hidden == 0
-            or hidden == len(self.members[group])
-            or (hidden >= 2 and self.hidden_sum[group] >= self.threshold)
+            count == 0
+            or count == len(self.members[group])
+            or (count >= 2 and self.hidden_sum[group] >= self.threshold)
         )
 
     def hide(self, cell: int) -> None:
@@ -148,7 +153,7 @@ class _Suppression(Generic[K]):
             hidden_sum[group] += value
             if not queued[group] and not self.is_protected(group):
                 queued[group] = True
-                heapq.heappush(self.queue, ((), group))
+                heapq.heappush(self.queue, (self.members[group], group))
 
     def protect(self, group: int) -> None:
         """Hide complements in ``group`` until it is protected (see ``suppress_counts``)."""
