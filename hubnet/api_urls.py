@@ -1,8 +1,10 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from cases.api import CaseViewSet, ReferralViewSet
 from protocols.api import ProtocolVersionViewSet
 from regions.api import AgencyViewSet, CountyViewSet, RegionViewSet, TribeViewSet
+from regions.figures_api import FigureList, MetricList, RollupRunViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -12,5 +14,10 @@ router.register("agencies", AgencyViewSet, basename="agency")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("cases", CaseViewSet, basename="case")
 router.register("protocols", ProtocolVersionViewSet, basename="protocol")
+router.register("rollup-runs", RollupRunViewSet, basename="rollup-run")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("figures/", FigureList.as_view(), name="figure-list"),
+    path("metrics/", MetricList.as_view(), name="metric-list"),
+    *router.urls,
+]
