@@ -6,7 +6,6 @@ app_name = "dashboards"
 
 urlpatterns = [
     path("dashboards/", views.overview, name="overview"),
-    path("dashboards/mine/", views.my_dashboard, name="mine"),
     path("dashboards/region/<int:number>/", views.region_page, name="region"),
     path("dashboards/export/", views.export, name="export"),
     path("dashboards/report/", views.report, name="report"),

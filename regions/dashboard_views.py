@@ -97,26 +97,17 @@ def region_page(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @require_GET
-def my_dashboard(request: HttpRequest) -> HttpResponse:
-    """The nav link: Wisconsin for the task force, the first own region for others."""
-    if sees_statewide(request.user):
-        return redirect("dashboards:overview")
-    regions = dashboard_regions(request.user)
-    if not regions:
-        raise PermissionDenied("You have no dashboard.")
-    return redirect("dashboards:region", regions[0].number)
-
-
-@require_GET
 def export(request: HttpRequest) -> HttpResponse:
     """?panel=tiles|regions|counties|trend|breakdown|timeliness|tribes|quarter&format=csv|xlsx"""
     region = _region_for(request, request.GET.get("region"))
     dashboard = _dashboard(request, region)
     fmt = request.GET.get("format", "csv")
     panel_key = request.GET.get("panel", "quarter")
-    if fmt not in EXPORT_FORMATS or not dashboard.has_figures:
+    if fmt not in EXPORT_FORMATS:
         raise Http404("No such export.")
-    if panel_key == "quarter":
+    if not dashboard.has_figures:
+        rows, title = [], "No quarter has been rolled up yet"
+    elif panel_key == "quarter":
         rows, title = dashboard.quarter_figures(), "All figures"
     else:
         panel = dashboard.panel(panel_key)
@@ -124,7 +115,7 @@ def export(request: HttpRequest) -> HttpResponse:
             raise Http404("No such panel.")
         rows, title = panel.figures, panel.title
     place = f"region-{region.number}" if region else "wisconsin"
-    filename = f"hubnet-{dashboard.quarter}-{place}-{panel_key}.{fmt}"
+    filename = f"hubnet-{dashboard.quarter or 'no-figures'}-{place}-{panel_key}.{fmt}"
     if fmt == "csv":
         response = HttpResponse(exports.as_csv(rows), content_type="text/csv; charset=utf-8")
     else:

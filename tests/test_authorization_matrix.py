@@ -49,6 +49,15 @@ CASE = {"case_id": "sample-case"}
 PEOPLE_MANAGERS = HUBS | {"accounts.admin"}
 # The sample person: outagamie.worker, in region 2.
 REGION2_PEOPLE = frozenset({"hub2.specialist", "accounts.admin"})
+# De-identified dashboards: the state task force everywhere, case workers their own region.
+STATE = frozenset({"state.admin"})
+DASHBOARD_USERS = STATE | CASE_WORKERS
+REGION2_DASHBOARD = STATE | {
+    "hub2.specialist",
+    "outagamie.worker",
+    "brown.worker",
+    "menominee.worker",
+}
 
 MATRIX: dict[str, Rule] = {
     "home": Rule(PAGE),
@@ -115,6 +124,18 @@ MATRIX: dict[str, Rule] = {
     "people:end": Rule(POST_ONLY, kwargs={"membership_id": "sample-membership"}),
     # A one-time link for an invited person who has no password yet
     "people:invite-accept": Rule(PUBLIC, kwargs={"uidb64": "MQ", "token": "not-a-token"}),
+    # Dashboards and figures (regions/dashboard_urls.py, tests/regions/test_dashboards.py)
+    "dashboards:overview": Rule(PAGE, allowed=STATE),
+    "dashboards:region": Rule(PAGE, allowed=REGION2_DASHBOARD, kwargs={"number": 2}),
+    "dashboards:export": Rule(PAGE, allowed=STATE),
+    "dashboards:report": Rule(PAGE, allowed=STATE),
+    "dashboards:recompute": Rule(POST_ONLY),
+    "dashboards:runs": Rule(PAGE, allowed=DASHBOARD_USERS),
+    "dashboards:run": Rule(PAGE, allowed=DASHBOARD_USERS, kwargs={"run_id": "sample-run"}),
+    "figure-list": Rule(API, allowed=DASHBOARD_USERS),
+    "metric-list": Rule(API, allowed=DASHBOARD_USERS),
+    "rollup-run-list": Rule(API, allowed=DASHBOARD_USERS),
+    "rollup-run-detail": Rule(API, allowed=DASHBOARD_USERS, kwargs={"pk": "sample-run"}),
     # Protocol definitions are not case data: any signed-in user reads them
     "protocol-list": Rule(API),
     "protocol-detail": Rule(API, kwargs={"pk": "first-protocol"}),
@@ -163,7 +184,7 @@ def resolve_url(name: str, rule: Rule, case=None) -> str:
     from django.contrib.auth import get_user_model
 
     from protocols.models import ProtocolVersion
-    from regions.models import Agency, Membership, Tribe
+    from regions.models import Agency, Membership, RollupRun, Tribe
 
     worker = get_user_model().objects.get(username="outagamie.worker")
     samples = {
@@ -172,6 +193,7 @@ def resolve_url(name: str, rule: Rule, case=None) -> str:
         "first-tribe": Tribe.objects.order_by("pk").first().pk,
         "first-agency": Agency.objects.order_by("pk").first().pk,
         "first-protocol": ProtocolVersion.objects.order_by("pk").first().pk,
+        "sample-run": RollupRun.objects.get_or_create(quarter="2026Q3", trigger="command")[0].pk,
         "sample-case": case.pk if case else "00000000-0000-0000-0000-000000000000",
         "sample-referral": case.referral_id if case else "00000000-0000-0000-0000-000000000000",
     }

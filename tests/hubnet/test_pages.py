@@ -118,11 +118,14 @@ def test_navigation_depends_on_role(client_for, personas):
     assert 'href="/admin/"' not in worker_page
 
 
-def test_state_admin_home_shows_regions_not_cases(client_for, personas):
+def test_state_admin_home_is_the_statewide_overview(client_for, personas):
     response = client_for(personas["state.admin"]).get(reverse("home"))
 
-    assert response.text.count('<th scope="row">') == 7
-    assert "Case records are not shown to state administrators" in response.text
+    assert "<h1>Statewide overview</h1>" in response.text
+    # Nothing rolled up yet: said plainly, not an empty page of zeros.
+    assert "No quarter has been rolled up yet" in response.text
+    for number in range(1, 8):
+        assert f'<option value="{number}">Region {number}:' in response.text
 
 
 def test_development_mode_is_shown_in_the_header(client_for, personas):
