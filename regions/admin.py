@@ -4,7 +4,17 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from hubnet.admin import HubNetModelAdmin
-from regions.models import AccessChange, Agency, County, Hub, Membership, Region, Tribe
+from regions.models import (
+    AccessChange,
+    Agency,
+    County,
+    DisclosureControl,
+    Hub,
+    Membership,
+    Region,
+    RollupRun,
+    Tribe,
+)
 from regions.services import (
     GrantRefused,
     county_region_assign,
@@ -207,6 +217,43 @@ class AccessChangeAdmin(HubNetModelAdmin):
     list_filter = ["kind", "role", "region"]
     list_select_related = ["subject", "actor", "agency", "hub"]
     search_fields = ["subject__username", "actor__username", "reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DisclosureControl)
+class DisclosureControlAdmin(HubNetModelAdmin):
+    """The suppression threshold: one row, the task force's decision, with its reason."""
+
+    list_display = ["threshold", "reason", "changed_at"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not DisclosureControl.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RollupRun)
+class RollupRunAdmin(HubNetModelAdmin):
+    """When the figures were made: read only."""
+
+    list_display = [
+        "quarter",
+        "trigger",
+        "status",
+        "requested_at",
+        "finished_at",
+        "figures_written",
+    ]
+    list_filter = ["status", "trigger", "quarter"]
 
     def has_add_permission(self, request):
         return False

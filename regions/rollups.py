@@ -79,8 +79,8 @@ def rollup_execute(
     if run.is_finished:
         return run
     quarter = Quarter.parse(run.quarter)
-    _quarter_take(run)
     try:
+        _quarter_take(run)  # inside: a run that gives up waiting is recorded as failed
         registry = metrics()
         started = timezone.now()
         period = Period.of(quarter, now or started)

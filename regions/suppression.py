@@ -8,7 +8,7 @@ The rules:
 * Primary: a count from 1 to ``threshold - 1`` is never shown; zero is shown.
 * Complementary: in every additive group (a total and its parts), either no cell
   is hidden, or at least two are and their true values add up to at least the
-  threshold, or every cell of the group is hidden. A hidden value therefore can
+  threshold, or every nonzero cell of the group is hidden. A hidden value therefore can
   not be recovered by subtracting the visible cells of one group from its total.
   Cells belong to several groups, so the rule is applied until nothing changes.
   (It checks one group's equation at a time: combining the equations of several
@@ -47,10 +47,12 @@ def suppress_counts(
     the order of ``counts``, ``groups`` or the parts. All small counts are
     hidden first, so every visible nonzero cell is at least the threshold and
     one complement protects a group: its smallest visible nonzero cell (the
-    total included), ties broken by ``repr`` of the key. Only when a group has
-    no visible nonzero cell left are zeros hidden: one to pair with a single
-    hidden cell, or all of them when the group adds up to less than the
-    threshold. Groups are protected in a fixed order (by their cells' reprs),
+    total included), ties broken by ``repr`` of the key. Zeros are never hidden:
+    hiding one adds nothing to the hidden sum, and hiding zeros in one group
+    would cascade through every group sharing them until a sparse table is all
+    hidden. A group whose nonzero cells are all hidden (say a total of 2 and its
+    one category of 2) is protected as it stands: no exact value can be worked
+    out from it. Groups are protected in a fixed order (by their cells' reprs),
     which decides which complements are shared between groups.
 
     Raises ``ValueError`` for a threshold below 2, a negative count, or two keys
@@ -119,6 +121,8 @@ class _Suppression(Generic[K]):
                 groups_of[cell].append(len(members))
             members.append(tuple(sorted(cells)))
 
+        values = self.values
+        self.nonzero = [sum(1 for cell in cells if values[cell] > 0) for cells in members]
         self.hidden = bytearray(len(self.keys))
         self.hidden_count = [0] * len(self.members)
         self.hidden_sum = [0] * len(self.members)
@@ -140,7 +144,7 @@ class _Suppression(Generic[K]):
         count = self.hidden_count[group]
         return (
             count == 0
-            or count == len(self.members[group])
+            or count == self.nonzero[group]
             or (count >= 2 and self.hidden_sum[group] >= self.threshold)
         )
 
@@ -158,18 +162,14 @@ class _Suppression(Generic[K]):
     def protect(self, group: int) -> None:
         """Hide complements in ``group`` until it is protected (see ``suppress_counts``)."""
         values = self.values
-        visible = [cell for cell in self.members[group] if not self.hidden[cell]]
-        nonzero = [cell for cell in visible if values[cell] > 0]
-        if nonzero:
-            # Every small count is hidden already, so this cell is at least the
-            # threshold: it alone makes two hidden cells reaching the threshold.
-            # Cell numbers follow repr, so ties go by repr of the key.
-            self.hide(min(nonzero, key=lambda cell: (values[cell], cell)))
-        elif self.hidden_sum[group] >= self.threshold:
-            self.hide(visible[0])  # the one hidden cell needs a companion
-        else:
-            for cell in visible:
-                self.hide(cell)
+        nonzero = [
+            cell for cell in self.members[group] if not self.hidden[cell] and values[cell] > 0
+        ]
+        # Every small count is hidden already, so this cell is at least the threshold: it
+        # alone makes two hidden cells reaching the threshold. Cell numbers follow repr,
+        # so ties go by repr of the key. (An unprotected group always has one: once all
+        # its nonzero cells are hidden it is protected.)
+        self.hide(min(nonzero, key=lambda cell: (values[cell], cell)))
 
 
 def _keys_in_repr_order(counts: Mapping[K, int]) -> list[K]:
