@@ -382,7 +382,7 @@ class Dashboard:
             late = self.row(self.quarter, OVERDUE, self.place, "step", key)
             if share is None and late is None:
                 continue
-            share_cell = self.show(share, on_time.unit)
+            share_cell = self.show(share, on_time.unit) if share else Shown("none due", None)
             rows.append((title, [share_cell, self.show(late, overdue.unit)]))
             figures += [r for r in (share, late) if r]
             labels.append(title)
