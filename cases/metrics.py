@@ -230,9 +230,11 @@ def step_on_time_pct(period: Period):
 
 def steps_overdue_end(period: Period):
     end = period.end
+    # Before `end`, as everywhere (start <= t < end): what happens at `end` is the next
+    # quarter's, and a case closed at `end` is still open at this one's (cases_active_end).
     resolved_by_end = Q(
-        status__in=[StepStatus.DONE, StepStatus.SKIPPED], completed_at__lte=end
-    ) | Q(closed_with_case=True, case__closed_at__lte=end)
+        status__in=[StepStatus.DONE, StepStatus.SKIPPED], completed_at__lt=end
+    ) | Q(closed_with_case=True, case__closed_at__lt=end)
     overdue = CaseStep.objects.filter(STEP_COUNTED, due_at__lt=end).exclude(resolved_by_end)
     return count_rows(
         overdue,
