@@ -209,14 +209,8 @@ class MembershipAdmin(HubNetModelAdmin):
         obj.pk = granted.pk
 
 
-@admin.register(AccessChange)
-class AccessChangeAdmin(HubNetModelAdmin):
-    """The record of access changes: read only, for everyone who may see it."""
-
-    list_display = ["at", "kind", "subject", "role", "organisation_label", "actor", "reason"]
-    list_filter = ["kind", "role", "region"]
-    list_select_related = ["subject", "actor", "agency", "hub"]
-    search_fields = ["subject__username", "actor__username", "reason"]
+class RecordAdmin(HubNetModelAdmin):
+    """A record the system writes: viewed here, never added, changed or deleted."""
 
     def has_add_permission(self, request):
         return False
@@ -226,6 +220,16 @@ class AccessChangeAdmin(HubNetModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AccessChange)
+class AccessChangeAdmin(RecordAdmin):
+    """The record of access changes: read only, for everyone who may see it."""
+
+    list_display = ["at", "kind", "subject", "role", "organisation_label", "actor", "reason"]
+    list_filter = ["kind", "role", "region"]
+    list_select_related = ["subject", "actor", "agency", "hub"]
+    search_fields = ["subject__username", "actor__username", "reason"]
 
 
 @admin.register(DisclosureControl)
@@ -242,8 +246,8 @@ class DisclosureControlAdmin(HubNetModelAdmin):
 
 
 @admin.register(RollupRun)
-class RollupRunAdmin(HubNetModelAdmin):
-    """When the figures were made: read only."""
+class RollupRunAdmin(RecordAdmin):
+    """When the figures were made."""
 
     list_display = [
         "quarter",
@@ -254,12 +258,3 @@ class RollupRunAdmin(HubNetModelAdmin):
         "figures_written",
     ]
     list_filter = ["status", "trigger", "quarter"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
