@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_wisconsin
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py rollup --last 8
+	$(BIN)/python manage.py rollup --last 9
 	@echo "HubNet is at http://$(HOST):$(PORT)/ (development mode). Ctrl-C stops it."
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -66,14 +66,9 @@ def _page(request: HttpRequest, region: Region | None) -> HttpResponse:
         {
             "dashboard": dashboard,
             "panels": dashboard.panels(),
-            "region_choices": dashboard_regions(request.user),
-            "statewide": sees_statewide(request.user),
             "metric_choices": metric_choices(),
             "may_recompute": request.user.has_perm("regions.recompute_figures"),
             "run": run,
-            "latest_run": RollupRun.objects.filter(quarter=dashboard.quarter).first()
-            if dashboard.quarter
-            else None,
             "query": request.GET.urlencode(),
         },
     )

@@ -144,9 +144,10 @@ class Dashboard:
         self.tribes = list(Tribe.objects.all())
         wanted_quarters = set(self.trend_quarters) | {self.previous} | {self.quarter_to_date}
         keys = {*TILE_METRICS, self.metric.key, MAP_METRIC, TIMELINESS, OVERDUE}
-        statewide = sees_statewide(user)
-        region_ids = None if statewide else {r.pk for r in dashboard_regions(user)}
-        self._visible = visible_filter(user, region_ids)
+        self.statewide = sees_statewide(user)
+        self.region_choices = self.regions if self.statewide else dashboard_regions(user)
+        region_ids = None if self.statewide else {r.pk for r in self.region_choices}
+        self._visible = visible_filter(region_ids)
         self._tables = (
             published([q for q in wanted_quarters if q], keys, threshold=threshold)
             if region_ids is None or region_ids

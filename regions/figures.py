@@ -197,7 +197,13 @@ def may_view_region(user: AbstractBaseUser, region: Region) -> bool:
     )
 
 
-def visible_filter(user: AbstractBaseUser, region_ids: set[int] | None):
+def viewable_region_ids(user: AbstractBaseUser) -> set[int] | None:
+    """None: every region (the state task force); else the ids of the user's own regions
+    (empty for someone with no dashboard)."""
+    return None if sees_statewide(user) else {r.pk for r in dashboard_regions(user)}
+
+
+def visible_filter(region_ids: set[int] | None):
     """A predicate on Published rows: statewide rows and the rows of `region_ids` (None:
     every region, for the state task force)."""
 
@@ -216,10 +222,10 @@ def figures_visible_to(
     metric_keys: Iterable[str],
 ) -> list[Published]:
     """Every suppressed figure of these quarters and metrics that `user` may see."""
-    region_ids = None if sees_statewide(user) else {r.pk for r in dashboard_regions(user)}
+    region_ids = viewable_region_ids(user)
     if region_ids is not None and not region_ids:
         return []
-    visible = visible_filter(user, region_ids)
+    visible = visible_filter(region_ids)
     return [
         row
         for table in published(quarters, metric_keys).values()

@@ -14,7 +14,7 @@ from regions.figures import (
     dashboard_regions,
     figures_visible_to,
     rolled_up_quarters,
-    sees_statewide,
+    viewable_region_ids,
 )
 from regions.metrics import metric, metrics
 from regions.models import County, Region, RollupRun, ScopeKind, Tribe
@@ -77,16 +77,13 @@ class FigureList(generics.ListAPIView):
         if errors:
             raise ValidationError(errors)
         user = self.request.user
+        own = viewable_region_ids(user)
         for place, region_id in (
             (region, region and region.pk),
             (county, county and county.region_id),
             (tribe, tribe and tribe.primary_region_id),
         ):
-            if (
-                place is not None
-                and not sees_statewide(user)
-                and region_id not in {r.pk for r in dashboard_regions(user)}
-            ):
+            if place is not None and own is not None and region_id not in own:
                 raise PermissionDenied("Those figures are not yours to see.")
         if quarter is None:
             return []

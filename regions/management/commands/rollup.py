@@ -25,7 +25,7 @@ class Command(BaseCommand):
             "--last",
             type=int,
             metavar="N",
-            help="The N quarters ending with the current one (make run rolls up 8).",
+            help="The N quarters ending with the current one (make run rolls up 9).",
         )
 
     def handle(self, *args, quarter=None, current=False, last=None, **options):
