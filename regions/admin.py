@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from hubnet.admin import HubNetModelAdmin
+from regions.figures import republish_request
 from regions.models import (
     AccessChange,
     Agency,
@@ -240,6 +241,10 @@ class DisclosureControlAdmin(HubNetModelAdmin):
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not DisclosureControl.objects.exists()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        republish_request()
 
     def has_delete_permission(self, request, obj=None):
         return False

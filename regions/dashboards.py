@@ -10,6 +10,7 @@ Everything here reads regions.figures, never the raw figures and never a case ta
 import dataclasses
 from collections.abc import Iterable
 
+from django.db.models import Q
 from django.utils.formats import number_format
 
 from regions.countymap import county_map
@@ -20,7 +21,7 @@ from regions.figures import (
     published,
     rolled_up_quarters,
     sees_statewide,
-    visible_filter,
+    visible_where,
 )
 from regions.metrics import Metric, Unit, metric, metrics
 from regions.models import County, Region, ScopeKind, Tribe
@@ -142,17 +143,48 @@ class Dashboard:
         self.regions = list(Region.objects.all())
         self.counties = list(County.objects.all())
         self.tribes = list(Tribe.objects.all())
-        wanted_quarters = set(self.trend_quarters) | {self.previous} | {self.quarter_to_date}
-        keys = {*TILE_METRICS, self.metric.key, MAP_METRIC, TIMELINESS, OVERDUE}
         self.statewide = sees_statewide(user)
         self.region_choices = self.regions if self.statewide else dashboard_regions(user)
         region_ids = None if self.statewide else {r.pk for r in self.region_choices}
-        self._visible = visible_filter(region_ids)
         self._tables = (
-            published([q for q in wanted_quarters if q], keys, threshold=threshold)
+            published(
+                self._tables_wanted(),
+                threshold=threshold,
+                dimensions=self._breakdowns_wanted(),
+                where=self._places_wanted(region_ids),
+            )
             if region_ids is None or region_ids
             else {}
         )
+
+    def _tables_wanted(self) -> dict[str, set[str]]:
+        """Which metrics of which quarters the panels show: the tiles for the quarter, the
+        one before and the quarter to date; the chosen metric over the trend's quarters;
+        the map and timeliness for the quarter."""
+        wanted: dict[str, set[str]] = {}
+        for quarter in (self.quarter, self.previous, self.quarter_to_date):
+            wanted.setdefault(quarter, set()).update(TILE_METRICS)
+        for quarter in self.trend_quarters:
+            wanted.setdefault(quarter, set()).add(self.metric.key)
+        wanted.setdefault(self.quarter, set()).update(
+            {self.metric.key, MAP_METRIC, TIMELINESS, OVERDUE}
+        )
+        return {quarter: keys for quarter, keys in wanted.items() if quarter}
+
+    def _breakdowns_wanted(self) -> dict[str, str]:
+        wanted = {TIMELINESS: "step", OVERDUE: "step"}
+        if self.dimension is not None:
+            wanted[self.metric.key] = self.dimension.key
+        return wanted
+
+    def _places_wanted(self, region_ids: set[int] | None) -> Q | None:
+        """Wisconsin's figures and the region's (all regions on the statewide page),
+        within what the user may see."""
+        shown = visible_where(region_ids)
+        if self.region is not None:
+            own = Q(scope=ScopeKind.STATE) | Q(region_id=self.region.pk)
+            shown = own if shown is None else shown & own
+        return shown
 
     # --- quarters -------------------------------------------------------------------
 
@@ -194,8 +226,7 @@ class Dashboard:
         category: str = "",
     ) -> Published | None:
         table = self._tables.get((quarter, metric_key))
-        row = table.index.get((*place.key, dimension, category)) if table else None
-        return row if row is not None and self._visible(row) else None
+        return table.index.get((*place.key, dimension, category)) if table else None
 
     def show(self, row: Published | None, unit: str) -> Shown:
         return shown(row, unit, self.threshold)

@@ -1,9 +1,11 @@
 """The one door to the quarterly figures: suppressed before anything leaves the server.
 
-Only this module reads `Figure`. It suppresses a whole (quarter, metric) table at once,
-so the same cells are hidden whoever asks and whatever they filter, then hands out
-`Published` rows: a suppressed cell has no value. Pages, the figures API and exports
-all read through `published` and `figures_visible_to`.
+Only this module reads `Figure`. Suppression is decided once, when a quarter's figures
+are written (`publish`, called by the rollup), over each metric's whole table, so the
+same cells are hidden whoever asks and whatever they filter; a new threshold publishes
+the figures again (`republish`, a task, and before any read that finds them stale).
+Readers get `Published` rows: a suppressed cell has no value. Pages, the figures API
+and exports all read through `published` and `figures_visible_to`, never the raw value.
 
 Suppression (regions.suppression): a count from 1 to threshold - 1 is hidden, a rate or
 median resting on fewer than threshold cases is hidden, and complementary cells are
@@ -12,15 +14,15 @@ counties of a region and the region, the regions and the state) so that no hidde
 can be recovered by subtraction.
 """
 
-import collections
 import datetime
-import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
 from guardian.shortcuts import get_objects_for_user
 
 from regions.metrics import metric as metric_named
@@ -58,63 +60,145 @@ class Table(NamedTuple):
     index: dict[tuple, Published]
 
 
-# Suppressed tables kept in this process, keyed by run and threshold, so a recompute or
-# a new threshold is never served stale. Process-local (no pickling on every request);
-# every process fills its own.
-_tables: collections.OrderedDict[str, Table] = collections.OrderedDict()
-_tables_lock = threading.Lock()
-TABLES_KEPT = 256
+# --- Publishing: suppression decided once, when figures are written -------------------
+
+PUBLISHED_FIELDS = ["shown", "suppressed", "small", "threshold"]
+
+
+def publish(figures: list[Figure], threshold: int) -> None:
+    """Decide what each of a quarter's raw figures will show, in place: suppression of
+    each metric's whole table at once (so the same cells are hidden whoever asks and
+    whatever they filter). The rollup calls this before writing; `republish` after the
+    threshold changes."""
+    by_metric: dict[str, list[Figure]] = defaultdict(list)
+    for figure in figures:
+        by_metric[figure.metric].append(figure)
+    for key, table in by_metric.items():
+        raw = [
+            (
+                f.quarter,
+                f.scope,
+                f.region_id,
+                f.county_id,
+                f.tribe_id,
+                f.metric,
+                f.dimension,
+                f.category,
+                f.value,
+                f.denominator,
+                None,
+            )
+            for f in table
+        ]
+        for figure, result in zip(table, _suppress(key, raw, threshold), strict=True):
+            figure.shown = result.value
+            figure.suppressed = result.suppressed
+            figure.small = result.small
+            figure.threshold = threshold
+
+
+def republish(quarters: Iterable[str] | None = None, *, threshold: int | None = None) -> int:
+    """Publish again the quarters (default: all) whose figures were published at another
+    threshold than today's. Returns how many quarters were published again."""
+    threshold = threshold or suppression_threshold()
+    stale = Figure.objects.exclude(threshold=threshold)
+    if quarters is not None:
+        stale = stale.filter(quarter__in=list(quarters))
+    done = 0
+    for quarter in sorted(set(stale.values_list("quarter", flat=True))):
+        with transaction.atomic():
+            # The quarter's row first, as a rollup replacing it does: the two take turns.
+            RollupQuarter.objects.select_for_update().filter(quarter=quarter).first()
+            figures = list(
+                Figure.objects.filter(quarter=quarter).only(
+                    "quarter",
+                    "scope",
+                    "region_id",
+                    "county_id",
+                    "tribe_id",
+                    "metric",
+                    "dimension",
+                    "category",
+                    "value",
+                    "denominator",
+                )
+            )
+            publish(figures, threshold)
+            Figure.objects.bulk_update(figures, PUBLISHED_FIELDS, batch_size=1000)
+        done += 1
+    return done
+
+
+def republish_request() -> None:
+    """Publish every quarter again once the transaction commits (a threshold changed).
+    Readers never wait for it: a read that finds stale figures publishes them first."""
+    from regions import tasks
+
+    transaction.on_commit(tasks.figures_republish.delay)
+
+
+# --- Reading --------------------------------------------------------------------------
 
 
 def published(
-    quarters: Iterable[str], metric_keys: Iterable[str], *, threshold: int | None = None
+    tables: dict[str, Iterable[str]],
+    *,
+    threshold: int | None = None,
+    dimensions: dict[str, str] | None = None,
+    where: Q | None = None,
 ) -> dict[tuple[str, str], Table]:
     """Suppressed figures per (quarter, metric), for quarters that have been rolled up.
-    One query for the quarters' current runs; the tables come from memory, or from one
-    query for everything missing."""
+
+    `tables` maps each quarter to the metric keys wanted. `dimensions` (metric key to
+    dimension key) narrows to the totals plus those breakdowns; `where` narrows the places
+    further (who may see what). Two queries: the quarters' current runs, then the rows.
+    Figures published at another threshold than today's are published again first."""
     threshold = threshold or suppression_threshold()
-    quarters, metric_keys = list(quarters), list(metric_keys)
-    runs = RollupQuarter.objects.filter(
-        quarter__in=quarters, current_run__isnull=False
-    ).values_list("quarter", "current_run_id", "current_run__finished_at")
-    keys = {
-        (quarter, key): f"{run}:{finished.timestamp()}:{key}:{threshold}"
-        for quarter, run, finished in runs
-        for key in metric_keys
-    }
-    with _tables_lock:
-        result = {pair: _tables[key] for pair, key in keys.items() if key in _tables}
-    missing = [pair for pair in keys if pair not in result]
-    if missing:
-        raw: dict[tuple[str, str], list] = defaultdict(list)
-        rows = Figure.objects.filter(
-            quarter__in={q for q, _ in missing}, metric__in={m for _, m in missing}
-        ).values_list(
-            "quarter",
-            "scope",
-            "region_id",
-            "county_id",
-            "tribe_id",
-            "metric",
-            "dimension",
-            "category",
-            "value",
-            "denominator",
-            "run__finished_at",
+    wanted = {quarter: set(keys) for quarter, keys in tables.items() if quarter and keys}
+    computed_at = dict(
+        RollupQuarter.objects.filter(
+            quarter__in=list(wanted), current_run__isnull=False
+        ).values_list("quarter", "current_run__finished_at")
+    )
+    if not computed_at:
+        return {}
+    which = Q()
+    for quarter in computed_at:
+        which |= Q(quarter=quarter, metric__in=sorted(wanted[quarter]))
+    query = Figure.objects.filter(which)
+    if dimensions is not None:
+        breakdowns = Q(dimension="")
+        for key, dimension in dimensions.items():
+            breakdowns |= Q(metric=key, dimension=dimension)
+        query = query.filter(breakdowns)
+    if where is not None:
+        query = query.filter(where)
+    columns = [
+        "quarter",
+        "scope",
+        "region_id",
+        "county_id",
+        "tribe_id",
+        "metric",
+        "dimension",
+        "category",
+        "shown",
+        "suppressed",
+        "small",
+        "threshold",
+    ]
+    rows = list(query.values_list(*columns))
+    stale = {row[0] for row in rows if row[11] != threshold}
+    if stale:
+        republish(stale, threshold=threshold)
+        rows = list(query.values_list(*columns))
+    found: dict[tuple[str, str], list[Published]] = defaultdict(list)
+    for row in rows:
+        value, suppressed, small = row[8:11]
+        found[(row[0], row[5])].append(
+            Published(*row[:8], value, suppressed, computed_at[row[0]], small)
         )
-        for row in rows:
-            raw[(row[0], row[5])].append(row)
-        fresh = {}
-        for pair in missing:
-            suppressed = _suppress(pair[1], raw.get(pair, []), threshold)
-            fresh[pair] = Table(suppressed, {_key(r): r for r in suppressed})
-        with _tables_lock:
-            for pair, table in fresh.items():
-                _tables[keys[pair]] = table
-            while len(_tables) > TABLES_KEPT:
-                _tables.popitem(last=False)
-        result.update(fresh)
-    return result
+    return {pair: Table(table, {_key(r): r for r in table}) for pair, table in found.items()}
 
 
 def _key(row: Published) -> tuple:
@@ -203,16 +287,12 @@ def viewable_region_ids(user: AbstractBaseUser) -> set[int] | None:
     return None if sees_statewide(user) else {r.pk for r in dashboard_regions(user)}
 
 
-def visible_filter(region_ids: set[int] | None):
-    """A predicate on Published rows: statewide rows and the rows of `region_ids` (None:
-    every region, for the state task force)."""
-
-    def visible(row: Published) -> bool:
-        if region_ids is None or row.scope == ScopeKind.STATE:
-            return True
-        return row.region_id in region_ids
-
-    return visible
+def visible_where(region_ids: set[int] | None) -> Q | None:
+    """The figures of `region_ids` and Wisconsin's (None: every region, for the state
+    task force), as a filter for `published`."""
+    if region_ids is None:
+        return None
+    return Q(scope=ScopeKind.STATE) | Q(region_id__in=sorted(region_ids))
 
 
 def figures_visible_to(
@@ -220,18 +300,19 @@ def figures_visible_to(
     *,
     quarters: Iterable[str],
     metric_keys: Iterable[str],
+    where: Q | None = None,
 ) -> list[Published]:
-    """Every suppressed figure of these quarters and metrics that `user` may see."""
+    """Every suppressed figure of these quarters and metrics that `user` may see,
+    narrowed by `where` (a filter on places, dimension or scope)."""
     region_ids = viewable_region_ids(user)
     if region_ids is not None and not region_ids:
         return []
-    visible = visible_filter(region_ids)
-    return [
-        row
-        for table in published(quarters, metric_keys).values()
-        for row in table.rows
-        if visible(row)
-    ]
+    visible = visible_where(region_ids)
+    if where is not None:
+        visible = where if visible is None else visible & where
+    keys = list(metric_keys)
+    tables = published(dict.fromkeys(quarters, keys), where=visible)
+    return [row for table in tables.values() for row in table.rows]
 
 
 def rolled_up_quarters() -> list[str]:

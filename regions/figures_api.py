@@ -5,6 +5,7 @@ staff: Wisconsin's totals and their own region), suppressed exactly like them: a
 suppressed figure has `"value": null, "suppressed": true`.
 """
 
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, serializers, viewsets
@@ -88,8 +89,19 @@ class FigureList(generics.ListAPIView):
         if quarter is None:
             return []
         keys = [metric_key] if metric_key else [m.key for m in metrics()]
-        rows = figures_visible_to(user, quarters=[quarter], metric_keys=keys)
+        narrow = Q()
+        if region is not None:
+            narrow &= Q(region_id=region.pk)
+        if county is not None:
+            narrow &= Q(county_id=county.pk)
+        if tribe is not None:
+            narrow &= Q(tribe_id=tribe.pk)
+        if scope:
+            narrow &= Q(scope=scope)
         dimension = params.get("dimension")
+        if dimension is not None:
+            narrow &= Q(dimension=dimension)
+        rows = figures_visible_to(user, quarters=[quarter], metric_keys=keys, where=narrow)
         numbers = dict(Region.objects.values_list("pk", "number"))
         fips = dict(County.objects.values_list("pk", "fips"))
         return [
@@ -107,11 +119,6 @@ class FigureList(generics.ListAPIView):
                 "computed_at": row.computed_at,
             }
             for row in rows
-            if (region is None or row.region_id == region.pk)
-            and (county is None or row.county_id == county.pk)
-            and (tribe is None or row.tribe_id == tribe.pk)
-            and (not scope or row.scope == scope)
-            and (dimension is None or row.dimension == dimension)
         ]
 
     @staticmethod

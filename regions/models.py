@@ -481,8 +481,9 @@ class Figure(models.Model):
     """One de-identified number: a metric for a quarter and a place, in total (empty
     dimension) or for one category of a dimension. No case ids, nothing identifying.
 
-    Raw: small counts are here as they are. Only regions.figures reads this table, and it
-    suppresses before anything leaves the server.
+    `value` is raw: small counts are here as they are. `shown`, `suppressed` and `small`
+    are the published figure, decided by regions.figures when the row is written. Only
+    regions.figures reads this table, and it hands out the published figure only.
     """
 
     quarter = models.CharField(max_length=6)
@@ -509,9 +510,21 @@ class Figure(models.Model):
         null=True, blank=True, help_text="For a rate or median: how many it rests on."
     )
     run = models.ForeignKey(RollupRun, on_delete=models.PROTECT, related_name="figures")
+    # What the figure shows once suppressed, decided when it is written (regions.figures).
+    shown = models.FloatField(
+        null=True, blank=True, help_text="The published value: empty when suppressed."
+    )
+    suppressed = models.BooleanField(default=False)
+    small = models.BooleanField(
+        default=False,
+        help_text="Suppressed because it is itself small, not as a complementary cell.",
+    )
+    threshold = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The suppression threshold it was published at."
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["quarter", "metric"])]
+        indexes = [models.Index(fields=["quarter", "metric", "dimension"])]
 
     def __str__(self) -> str:
         return f"{self.quarter} {self.scope} {self.metric} {self.dimension}={self.category}"

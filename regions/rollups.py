@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from regions.figures import publish, suppression_threshold
 from regions.metrics import Metric, Period, metrics
 from regions.models import (
     Figure,
@@ -100,6 +101,7 @@ def rollup_execute(
                 progress(metric, len(rows))
 
         with transaction.atomic():
+            publish(figures, suppression_threshold())
             Figure.objects.filter(quarter=run.quarter).delete()
             Figure.objects.bulk_create(figures, batch_size=1000)
             RollupQuarter.objects.filter(quarter=run.quarter).update(current_run=run)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from regions import rollups
+from regions import figures, rollups
 from regions.models import RollupTrigger
 from regions.quarters import Quarter
 
@@ -25,3 +25,9 @@ def rollup_quarter_to_date() -> int:
     """Every night: the quarter under way, up to now."""
     quarter = Quarter.current()
     return rollups.rollup_quarter(quarter=quarter, trigger=RollupTrigger.SCHEDULE).figures_written
+
+
+@shared_task(name="regions.figures_republish")
+def figures_republish() -> int:
+    """After the suppression threshold changed: publish every quarter again."""
+    return figures.republish()

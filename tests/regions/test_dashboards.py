@@ -272,3 +272,67 @@ def test_the_threshold_is_data_and_changes_what_is_hidden(client_for, personas, 
     assert '<th scope="row">Outagamie</th><td class="num figure--suppressed">fewer than 7' in (
         page.text
     )
+
+
+def test_figures_are_published_when_written(figures):
+    """Suppression is decided by the rollup, once: what each figure shows is stored with
+    it, and a reader only reads it."""
+    from regions.models import Figure
+
+    rows = Figure.objects.filter(quarter=str(QUARTER))
+    assert rows.exists()
+    assert set(rows.values_list("threshold", flat=True)) == {settings.SUPPRESSION_THRESHOLD}
+    brown = rows.get(
+        metric="referrals_received", scope="county", county__name="Brown", dimension=""
+    )
+    outagamie = rows.get(
+        metric="referrals_received", scope="county", county__name="Outagamie", dimension=""
+    )
+    state = rows.get(metric="referrals_received", scope="state", dimension="")
+    assert (brown.value, brown.shown, brown.suppressed, brown.small) == (3, None, True, True)
+    # Outagamie's 6 is hidden too, as the complement that keeps Brown's from subtraction.
+    assert (outagamie.value, outagamie.shown, outagamie.suppressed) == (6, None, True)
+    assert not outagamie.small
+    assert (state.shown, state.suppressed) == (10, False)
+    assert not rows.filter(suppressed=True, shown__isnull=False).exists()
+
+
+def test_reading_figures_writes_nothing(client_for, personas, figures):
+    client = client_for(personas["state.admin"])
+    for url in dashboard_urls():
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        writes = [q["sql"] for q in queries if re.match(r"\s*(UPDATE|INSERT|DELETE)", q["sql"])]
+        assert not [w for w in writes if "regions_figure" in w], url
+
+
+def test_a_new_threshold_in_the_admin_publishes_every_quarter_again(
+    client_for, personas, figures, django_capture_on_commit_callbacks
+):
+    from regions.models import Figure
+
+    earlier = rollup_quarter(quarter=QUARTER.previous())
+    client = client_for(personas["state.admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:regions_disclosurecontrol_add"),
+            {"threshold": 11, "reason": "Test: the CMS rule."},
+        )
+    assert response.status_code == 302
+    assert set(Figure.objects.values_list("threshold", flat=True)) == {11}
+    assert set(Figure.objects.values_list("quarter", flat=True)) == {
+        figures.quarter,
+        earlier.quarter,
+    }
+    outagamie = Figure.objects.get(
+        quarter=str(QUARTER),
+        metric="referrals_received",
+        scope="county",
+        county__name="Outagamie",
+        dimension="",
+    )
+    state = Figure.objects.get(
+        quarter=str(QUARTER), metric="referrals_received", scope="state", dimension=""
+    )
+    assert (outagamie.shown, outagamie.suppressed, outagamie.small) == (None, True, True)
+    assert (state.shown, state.suppressed) == (None, True)  # 10 is below 11 now
