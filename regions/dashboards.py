@@ -146,45 +146,50 @@ class Dashboard:
         self.statewide = sees_statewide(user)
         self.region_choices = self.regions if self.statewide else dashboard_regions(user)
         region_ids = None if self.statewide else {r.pk for r in self.region_choices}
+        shown = visible_where(region_ids)
         self._tables = (
             published(
-                self._tables_wanted(),
+                [self.quarter, self.previous, self.quarter_to_date, *self.trend_quarters],
+                self._figures_wanted() if shown is None else self._figures_wanted() & shown,
                 threshold=threshold,
-                dimensions=self._breakdowns_wanted(),
-                where=self._places_wanted(region_ids),
             )
             if region_ids is None or region_ids
             else {}
         )
 
-    def _tables_wanted(self) -> dict[str, set[str]]:
-        """Which metrics of which quarters the panels show: the tiles for the quarter, the
-        one before and the quarter to date; the chosen metric over the trend's quarters;
-        the map and timeliness for the quarter."""
-        wanted: dict[str, set[str]] = {}
-        for quarter in (self.quarter, self.previous, self.quarter_to_date):
-            wanted.setdefault(quarter, set()).update(TILE_METRICS)
-        for quarter in self.trend_quarters:
-            wanted.setdefault(quarter, set()).add(self.metric.key)
-        wanted.setdefault(self.quarter, set()).update(
-            {self.metric.key, MAP_METRIC, TIMELINESS, OVERDUE}
+    def _figures_wanted(self) -> Q:
+        """Exactly the figures the panels show, so a page reads a few hundred rows
+        whatever the number of quarters, places and categories."""
+        here = Q(scope=self.place.scope, region_id=self.place.region_id)
+        here_and_state = here | Q(scope=ScopeKind.STATE)
+        totals = Q(dimension="")
+        quarter = Q(quarter=self.quarter)
+        in_region = Q(region_id=self.region.pk) if self.region else Q()
+        side_by_side = (  # the regions (statewide only) and the tribes
+            Q(scope=ScopeKind.TRIBE) & in_region
+            if self.region
+            else Q(scope__in=[ScopeKind.REGION, ScopeKind.TRIBE])
         )
-        return {quarter: keys for quarter, keys in wanted.items() if quarter}
-
-    def _breakdowns_wanted(self) -> dict[str, str]:
-        wanted = {TIMELINESS: "step", OVERDUE: "step"}
-        if self.dimension is not None:
-            wanted[self.metric.key] = self.dimension.key
+        wanted = (
+            # tiles: this quarter, the one before, the quarter to date
+            Q(quarter__in=[q for q in (self.quarter, self.previous, self.quarter_to_date) if q])
+            & Q(metric__in=TILE_METRICS)
+            & totals
+            & here_and_state
+        )
+        wanted |= (  # trend
+            Q(quarter__in=self.trend_quarters, metric=self.metric.key) & totals & here_and_state
+        )
+        wanted |= quarter & Q(metric=self.metric.key) & totals & side_by_side
+        wanted |= (  # the map
+            quarter & Q(metric=MAP_METRIC, scope=ScopeKind.COUNTY) & totals & in_region
+        )
+        wanted |= (  # timeliness by step
+            quarter & Q(metric__in=[TIMELINESS, OVERDUE], dimension__in=["", "step"]) & here
+        )
+        if self.dimension is not None:  # the breakdown
+            wanted |= quarter & Q(metric=self.metric.key, dimension=self.dimension.key) & here
         return wanted
-
-    def _places_wanted(self, region_ids: set[int] | None) -> Q | None:
-        """Wisconsin's figures and the region's (all regions on the statewide page),
-        within what the user may see."""
-        shown = visible_where(region_ids)
-        if self.region is not None:
-            own = Q(scope=ScopeKind.STATE) | Q(region_id=self.region.pk)
-            shown = own if shown is None else shown & own
-        return shown
 
     # --- quarters -------------------------------------------------------------------
 

@@ -141,38 +141,22 @@ def republish_request() -> None:
 
 
 def published(
-    tables: dict[str, Iterable[str]],
-    *,
-    threshold: int | None = None,
-    dimensions: dict[str, str] | None = None,
-    where: Q | None = None,
+    quarters: Iterable[str], where: Q, *, threshold: int | None = None
 ) -> dict[tuple[str, str], Table]:
-    """Suppressed figures per (quarter, metric), for quarters that have been rolled up.
-
-    `tables` maps each quarter to the metric keys wanted. `dimensions` (metric key to
-    dimension key) narrows to the totals plus those breakdowns; `where` narrows the places
-    further (who may see what). Two queries: the quarters' current runs, then the rows.
+    """The suppressed figures of these quarters (those rolled up) that match `where`,
+    per (quarter, metric). Two queries: the quarters' current runs, then the rows.
     Figures published at another threshold than today's are published again first."""
     threshold = threshold or suppression_threshold()
-    wanted = {quarter: set(keys) for quarter, keys in tables.items() if quarter and keys}
     computed_at = dict(
         RollupQuarter.objects.filter(
-            quarter__in=list(wanted), current_run__isnull=False
+            quarter__in=sorted({q for q in quarters if q}), current_run__isnull=False
         ).values_list("quarter", "current_run__finished_at")
     )
     if not computed_at:
         return {}
-    which = Q()
-    for quarter in computed_at:
-        which |= Q(quarter=quarter, metric__in=sorted(wanted[quarter]))
-    query = Figure.objects.filter(which)
-    if dimensions is not None:
-        breakdowns = Q(dimension="")
-        for key, dimension in dimensions.items():
-            breakdowns |= Q(metric=key, dimension=dimension)
-        query = query.filter(breakdowns)
-    if where is not None:
-        query = query.filter(where)
+    # A quarter's figures and its current run are written in one transaction: every row
+    # here belongs to a quarter in `computed_at`.
+    query = Figure.objects.filter(where)
     columns = [
         "quarter",
         "scope",
@@ -194,6 +178,8 @@ def published(
         rows = list(query.values_list(*columns))
     found: dict[tuple[str, str], list[Published]] = defaultdict(list)
     for row in rows:
+        if row[0] not in computed_at:
+            continue  # a quarter not asked for, matched by a loose `where`
         value, suppressed, small = row[8:11]
         found[(row[0], row[5])].append(
             Published(*row[:8], value, suppressed, computed_at[row[0]], small)
@@ -307,11 +293,11 @@ def figures_visible_to(
     region_ids = viewable_region_ids(user)
     if region_ids is not None and not region_ids:
         return []
-    visible = visible_where(region_ids)
-    if where is not None:
-        visible = where if visible is None else visible & where
-    keys = list(metric_keys)
-    tables = published(dict.fromkeys(quarters, keys), where=visible)
+    selected = Q(metric__in=list(metric_keys))
+    for narrower in (visible_where(region_ids), where):
+        if narrower is not None:
+            selected &= narrower
+    tables = published(quarters, selected)
     return [row for table in tables.values() for row in table.rows]
 
 

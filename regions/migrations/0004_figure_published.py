@@ -4,38 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('regions', '0003_rollups'),
+        ("regions", "0003_rollups"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='figure',
-            name='regions_fig_quarter_70f256_idx',
+            model_name="figure",
+            name="regions_fig_quarter_70f256_idx",
         ),
         migrations.AddField(
-            model_name='figure',
-            name='shown',
-            field=models.FloatField(blank=True, help_text='The published value: empty when suppressed.', null=True),
+            model_name="figure",
+            name="shown",
+            field=models.FloatField(
+                blank=True, help_text="The published value: empty when suppressed.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='figure',
-            name='small',
-            field=models.BooleanField(default=False, help_text='Suppressed because it is itself small, not as a complementary cell.'),
+            model_name="figure",
+            name="small",
+            field=models.BooleanField(
+                default=False,
+                help_text="Suppressed because it is itself small, not as a complementary cell.",
+            ),
         ),
         migrations.AddField(
-            model_name='figure',
-            name='suppressed',
+            model_name="figure",
+            name="suppressed",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='figure',
-            name='threshold',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='The suppression threshold it was published at.', null=True),
+            model_name="figure",
+            name="threshold",
+            field=models.PositiveSmallIntegerField(
+                blank=True, help_text="The suppression threshold it was published at.", null=True
+            ),
         ),
         migrations.AddIndex(
-            model_name='figure',
-            index=models.Index(fields=['quarter', 'metric', 'dimension'], name='regions_fig_quarter_f2277c_idx'),
+            model_name="figure",
+            index=models.Index(
+                fields=["quarter", "metric", "dimension"], name="regions_fig_quarter_f2277c_idx"
+            ),
         ),
     ]
