@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install clean bench
+.PHONY: run test lint format install clean bench bench-scale
 
 install: $(STAMP)
 
@@ -33,17 +33,31 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Figures, not pass/fail: a throw-away SQLite database (never DATABASE_URL) with
-# BENCH_CASES demo cases, then response times and query counts.
+# BENCH_CASES cases (360 demo cases built through the services, the rest synthetic
+# copies of them: seed_bulk), then rollup wall time, response times and query counts.
+# `make bench-scale` shows how the rollup grows with cases (BENCH_SCALE).
 BENCH_CASES ?= 1000
-bench: export DEBUG = 1
-bench: $(STAMP)
-	@db=$$(mktemp -d)/bench.sqlite3; \
+BENCH_SCALE ?= 10000,30000,100000
+DEMO_CASES := 360
+define bench_db
+	db=$$(mktemp -d)/bench.sqlite3; \
 	unset DATABASE_URL; export SQLITE_PATH=$$db; \
 	$(BIN)/python manage.py migrate --noinput -v0 && \
 	$(BIN)/python manage.py load_wisconsin >/dev/null && \
-	HUBNET_DEMO_PASSWORD=bench-only-password $(BIN)/python manage.py seed_demo --cases $(BENCH_CASES) > $$db.log && \
-	tail -n 1 $$db.log && \
+	HUBNET_DEMO_PASSWORD=bench-only-password $(BIN)/python manage.py seed_demo --cases $(DEMO_CASES) > $$db.log && \
+	tail -n 1 $$db.log
+endef
+bench: export DEBUG = 1
+bench: $(STAMP)
+	@$(bench_db) && \
+	if [ $(BENCH_CASES) -gt $(DEMO_CASES) ]; then \
+	  $(BIN)/python manage.py seed_bulk --cases $$(( $(BENCH_CASES) - $(DEMO_CASES) )) | tail -n 1; fi && \
 	$(BIN)/python manage.py bench
+
+bench-scale: export DEBUG = 1
+bench-scale: $(STAMP)
+	@$(bench_db) && \
+	$(BIN)/python manage.py bench --scale $(BENCH_SCALE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

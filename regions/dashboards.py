@@ -108,6 +108,20 @@ class Panel:
     chart: dict | None = None
     map: dict | None = None
 
+    @property
+    def tiles(self) -> list[dict]:
+        """The rows as tiles: the measure, its figure for the quarter, and the other
+        columns (change, quarter to date, Wisconsin) named beside their figures."""
+        return [
+            {
+                "label": label,
+                "value": cells[0],
+                "when": self.columns[1],
+                "more": list(zip(self.columns[2:], cells[1:], strict=True)),
+            }
+            for label, cells in self.rows
+        ]
+
 
 class Dashboard:
     """One quarter, one place, as the requesting user may see it."""
@@ -254,7 +268,10 @@ class Dashboard:
     # --- panels ---------------------------------------------------------------------
 
     def tiles(self) -> Panel:
-        columns = [self.quarter_label, "Change from previous quarter"]
+        columns = [
+            self.quarter_label,
+            f"Change from {Quarter.parse(self.previous).label}",
+        ]
         if self.quarter_to_date:
             columns.append(f"{Quarter.parse(self.quarter_to_date).label} to date")
         if self.region:

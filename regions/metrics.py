@@ -7,10 +7,10 @@ metric's `compute` receives the period and returns `FigureRow`s for every scope:
 state, each region, each county (the county recorded on the case) and each tribe (the
 youth's tribal affiliation; tribes overlap counties and are not added into them).
 
-The helpers below group in the database (one GROUP BY per dimension and scope family,
-never a Python loop over records) and add the grouped rows up: a case belongs to one
-region and one county, so region and state figures are sums of the (region, county)
-groups.
+The helpers below group in the database (one GROUP BY by place and every dimension at
+once, another by tribe; never a Python loop over records) and add the grouped rows up:
+a case belongs to one region and one county, so region and state figures are sums of
+the (region, county) groups.
 """
 
 import dataclasses
@@ -181,25 +181,55 @@ def _spread(
     return totals
 
 
-def _grouped(queryset: QuerySet, places: Places, category, measures: dict) -> tuple[list, list]:
-    """Two GROUP BY queries: by (region, county, category) and by (tribe, category)."""
+def _grouped(
+    queryset: QuerySet, places: Places, dimensions: dict[str, object], measures: dict
+) -> dict[str, tuple[list, list]]:
+    """Two GROUP BY queries, by (region, county, every dimension's category) and by
+    (tribe, every dimension's category), then summed per dimension here: for each
+    dimension key ("" for the total), the (region, county, category) and (tribe,
+    category) groups with their measures. Exact because a row falls in one group and the
+    measures are counts."""
     names = list(measures)
+    columns = {f"_d{i}": expression for i, expression in enumerate(dimensions.values())}
+    base = queryset.order_by()
     rows = (
-        queryset.order_by()
-        .values(_r=F(places.region), _c=F(places.county), _cat=category)
+        base.values(_r=F(places.region), _c=F(places.county), **columns)
         .annotate(**measures)
-        .values_list("_r", "_c", "_cat", *names)
+        .values_list("_r", "_c", *columns, *names)
     )
-    grouped = [(r, c, cat or "", values) for r, c, cat, *values in rows]
     tribe_rows = (
-        queryset.order_by()
-        .filter(**{f"{places.tribe}__isnull": False})
-        .values(_t=F(places.tribe), _cat=category)
+        base.filter(**{f"{places.tribe}__isnull": False})
+        .values(_t=F(places.tribe), **columns)
         .annotate(**measures)
-        .values_list("_t", "_cat", *names)
+        .values_list("_t", *columns, *names)
     )
-    tribal = [(t, cat or "", values) for t, cat, *values in tribe_rows]
-    return grouped, tribal
+    width = len(columns)
+    keys = ["", *dimensions]
+    grouped: dict[str, dict[tuple, list[int]]] = {key: {} for key in keys}
+    tribal: dict[str, dict[tuple, list[int]]] = {key: {} for key in keys}
+
+    def add(into: dict[tuple, list[int]], key: tuple, values) -> None:
+        current = into.setdefault(key, [0] * len(values))
+        for i, v in enumerate(values):
+            current[i] += v or 0
+
+    for region_id, county_id, *rest in rows:
+        categories, values = rest[:width], rest[width:]
+        add(grouped[""], (region_id, county_id, ""), values)
+        for key, category in zip(dimensions, categories, strict=True):
+            add(grouped[key], (region_id, county_id, category or ""), values)
+    for tribe_id, *rest in tribe_rows:
+        categories, values = rest[:width], rest[width:]
+        add(tribal[""], (tribe_id, ""), values)
+        for key, category in zip(dimensions, categories, strict=True):
+            add(tribal[key], (tribe_id, category or ""), values)
+    return {
+        key: (
+            [(*group, values) for group, values in grouped[key].items()],
+            [(*group, values) for group, values in tribal[key].items()],
+        )
+        for key in keys
+    }
 
 
 def _category_keys(dimension: Dimension | None, seen: Iterable[str]) -> list[str]:
@@ -217,15 +247,17 @@ def count_rows(
     distinct: str = "pk",
     metric_dimensions: Sequence[Dimension] = (),
 ) -> list[FigureRow]:
-    """Counts of `queryset` rows (distinct `distinct`) per place, in total and per
-    category of each dimension (dimension key -> the expression giving the category).
+    """Counts of `queryset` rows (distinct `distinct`, which must be one value per row:
+    the groups are added up) per place, in total and per category of each dimension
+    (dimension key -> the expression giving the category).
     Every place gets a row for the total and for each declared category, zero included."""
     geography = Geography.load()
     by_key = {d.key: d for d in metric_dimensions}
     rows: list[FigureRow] = []
-    for dimension_key, expression in [("", Value("")), *(dimensions or {}).items()]:
-        measures = {"_n": Count(distinct, distinct=True)}
-        grouped, tribal = _grouped(queryset, places, expression, measures)
+    measures = {"_n": Count(distinct, distinct=True)}
+    for dimension_key, (grouped, tribal) in _grouped(
+        queryset, places, dimensions or {}, measures
+    ).items():
         totals = _spread(geography, grouped, tribal)
         dimension = by_key.get(dimension_key) if dimension_key else None
         categories = _category_keys(dimension, (key[4] for key in totals))
@@ -252,9 +284,10 @@ def share_rows(
     total row with no value."""
     geography = Geography.load()
     rows: list[FigureRow] = []
-    for dimension_key, expression in [("", Value("")), *(dimensions or {}).items()]:
-        measures = {"_num": Count("pk", filter=numerator), "_den": Count("pk")}
-        grouped, tribal = _grouped(queryset, places, expression, measures)
+    measures = {"_num": Count("pk", filter=numerator), "_den": Count("pk")}
+    for dimension_key, (grouped, tribal) in _grouped(
+        queryset, places, dimensions or {}, measures
+    ).items():
         totals = _spread(geography, grouped, tribal)
         for scope, region_id, county_id, tribe_id, category in sorted(totals, key=_sort_key):
             num, den = totals[(scope, region_id, county_id, tribe_id, category)]

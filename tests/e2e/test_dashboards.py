@@ -73,6 +73,14 @@ def test_state_admin_reads_the_overview_and_exports_region_2(new_page, rolled_up
 
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "dashboard-region-2-phone")
+    # On a phone the tiles stack, one measure each, every figure in view: nothing
+    # hidden off to the side of a table that scrolls.
+    tiles = page.locator("#panel-tiles .tile")
+    expect(tiles.first).to_contain_text("Change from")
+    boxes = [tiles.nth(i).bounding_box() for i in range(tiles.count())]
+    assert len({round(box["x"]) for box in boxes}) == 1
+    assert all(box["x"] >= 0 and box["x"] + box["width"] <= 390 for box in boxes)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_hub_specialist_sees_region_2_and_is_refused_region_5(new_page, rolled_up):  # noqa: F811
