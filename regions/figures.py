@@ -293,7 +293,8 @@ def figures_visible_to(
     region_ids = viewable_region_ids(user)
     if region_ids is not None and not region_ids:
         return []
-    selected = Q(metric__in=list(metric_keys))
+    quarters = sorted(set(quarters))
+    selected = Q(quarter__in=quarters, metric__in=list(metric_keys))
     for narrower in (visible_where(region_ids), where):
         if narrower is not None:
             selected &= narrower

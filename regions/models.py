@@ -524,7 +524,7 @@ class Figure(models.Model):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["quarter", "metric", "dimension"])]
+        indexes = [models.Index(fields=["quarter", "metric", "dimension", "scope", "region"])]
 
     def __str__(self) -> str:
         return f"{self.quarter} {self.scope} {self.metric} {self.dimension}={self.category}"

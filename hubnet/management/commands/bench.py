@@ -26,14 +26,14 @@ class Command(BaseCommand):
     help = "Time the caseload, hub queue, case page and cases API as the demo personas."
 
     def add_arguments(self, parser):
-        parser.add_argument("--runs", type=int, default=20)
+        parser.add_argument("--runs", type=int, default=60)
         parser.add_argument(
             "--scale",
             help="Comma-separated case counts, e.g. 10000,30000,100000: add synthetic cases "
             "(seed_bulk) up to each and time the rollup there, to show how it grows.",
         )
 
-    def handle(self, *args, runs: int = 20, scale: str | None = None, **options):
+    def handle(self, *args, runs: int = 60, scale: str | None = None, **options):
         if scale:
             self._rollup_scaling(sorted(int(n) for n in scale.split(",")))
             return
