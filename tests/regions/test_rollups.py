@@ -19,6 +19,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import regions.metrics as registry
@@ -52,6 +53,10 @@ COLUMNS = (
     "category",
     "value",
     "denominator",
+    "shown",
+    "suppressed",
+    "small",
+    "threshold",
 )
 
 
@@ -744,6 +749,29 @@ class TestCommand:
 
 
 # --- The registry ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_run_asks_the_same_questions_however_many_cases(personas):
+    """Set-based: the queries of a run do not grow with the cases it counts (so its time
+    grows with what the database reads, not with round trips; `make bench-scale`)."""
+
+    def queries_of_a_run() -> int:
+        with at(ct(2026, 4, 20, 12, 0)), CaptureQueriesContext(connection) as captured:
+            rollup_quarter(quarter=Q1)
+        # Reads only: the figures are written in batches of a thousand, and how many
+        # figures there are depends on the categories met, not on how many cases.
+        return sum(1 for q in captured if q["sql"].lstrip().upper().startswith("SELECT"))
+
+    for story in STORIES[:2]:
+        tell(story, personas)
+    few_cases, few = Case.objects.count(), queries_of_a_run()
+    for story in STORIES[2:]:
+        tell(story, personas)
+    many_cases, many = Case.objects.count(), queries_of_a_run()
+
+    assert many_cases >= few_cases + 10
+    assert many == few
 
 
 def test_regions_metrics_never_imports_the_cases_app():
