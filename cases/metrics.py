@@ -10,9 +10,12 @@ from django.db.models import (
 )
 from django.db.models import (
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
+    Subquery,
     Value,
     When,
 )
@@ -158,19 +161,44 @@ def referrals_declined(period: Period):
 CLOSURE = (Dimension("closure_reason", "Why closed", ClosureReason.choices),)
 
 
+def _closures_before(end, *, kind: str = EventKind.CLOSED):
+    return CaseEvent.objects.filter(case=OuterRef("pk"), kind=kind, at__lt=end)
+
+
+def _closed_in(period: Period):
+    """Cases closed in the period, from the timeline (a case reopened since still closed
+    then), with their last closure in it: `_closed_at` and `_reason`."""
+    closures = CaseEvent.objects.filter(
+        _in("at", period), case=OuterRef("pk"), kind=EventKind.CLOSED
+    )
+    last = closures.order_by("-at", "-id")
+    return Case.objects.filter(Exists(closures)).annotate(
+        _closed_at=Subquery(last.values("at")[:1]),
+        _reason=Subquery(last.values("closure_reason")[:1]),
+    )
+
+
 def cases_closed(period: Period):
-    closed = Case.objects.filter(_in("closed_at", period)).exclude(closure_reason="")
     return count_rows(
-        closed,
+        _closed_in(period),
         places=ON_CASE,
         metric_dimensions=CLOSURE,
-        dimensions={"closure_reason": F("closure_reason")},
+        dimensions={"closure_reason": F("_reason")},
     )
 
 
 def cases_active_end(period: Period):
-    active = Case.objects.filter(opened_at__lt=period.end).filter(
-        Q(closed_at__isnull=True) | Q(closed_at__gte=period.end)
+    """Opened before the end and not closed then: no closure before the end, or a
+    reopening after the last one."""
+    end = period.end
+    last_closed = Subquery(_closures_before(end).order_by("-at", "-id").values("at")[:1])
+    last_reopened = Subquery(
+        _closures_before(end, kind=EventKind.REOPENED).order_by("-at", "-id").values("at")[:1]
+    )
+    active = (
+        Case.objects.filter(opened_at__lt=end)
+        .annotate(_closed=last_closed, _reopened=last_reopened)
+        .filter(Q(_closed__isnull=True) | Q(_reopened__gt=F("_closed")))
     )
     return count_rows(active, places=ON_CASE)
 
@@ -190,11 +218,10 @@ def median_hours_to_acceptance(period: Period):
 
 
 def median_days_open(period: Period):
-    closed = Case.objects.filter(_in("closed_at", period)).exclude(closure_reason="")
     return median_rows(
-        closed,
+        _closed_in(period),
         places=ON_CASE,
-        value=_duration("closed_at", "opened_at"),
+        value=_duration("_closed_at", "opened_at"),
         convert=lambda d: d.total_seconds() / 86400,
     )
 

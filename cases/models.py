@@ -547,10 +547,20 @@ class CaseEvent(models.Model):
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reason = models.TextField(blank=True)
+    closure_reason = models.CharField(
+        max_length=30,
+        choices=ClosureReason.choices,
+        blank=True,
+        help_text="On a closure: why, as recorded then (the case's own reason is cleared "
+        "when it reopens; the quarterly figures count closures from here).",
+    )
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"])]
+        indexes = [
+            models.Index(fields=["case", "at"]),
+            models.Index(fields=["kind", "at"], name="caseevent_kind_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"

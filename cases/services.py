@@ -102,7 +102,16 @@ def _require_writer(actor, case: Case) -> None:
         raise PermissionDenied("You can see this case but not change it.")
 
 
-def _event(case: Case, kind: str, actor, *, from_status="", from_agency=None, reason="") -> None:
+def _event(
+    case: Case,
+    kind: str,
+    actor,
+    *,
+    from_status="",
+    from_agency=None,
+    reason="",
+    closure_reason="",
+) -> None:
     CaseEvent.objects.create(
         case=case,
         kind=kind,
@@ -112,6 +121,7 @@ def _event(case: Case, kind: str, actor, *, from_status="", from_agency=None, re
         from_agency=from_agency,
         to_agency=case.agency,
         reason=reason,
+        closure_reason=closure_reason,
     )
 
 
@@ -527,7 +537,14 @@ def case_close(
         case.closure_reason = reason
         case.save(update_fields=["status", "closed_at", "closure_reason", "updated_at"])
         text = ClosureReason(reason).label + (f": {note.strip()}" if note.strip() else "")
-        _event(case, EventKind.CLOSED, actor, from_status=before, reason=text)
+        _event(
+            case,
+            EventKind.CLOSED,
+            actor,
+            from_status=before,
+            reason=text,
+            closure_reason=reason,
+        )
         _steps_sync(case, actor)
     return case
 

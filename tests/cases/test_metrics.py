@@ -15,6 +15,7 @@ category, zeros included.
 """
 
 import datetime
+import importlib
 import statistics
 import zoneinfo
 from collections import defaultdict
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -396,6 +398,23 @@ STORIES = [
             (ct(2026, 4, 15, 8, 0), "accept", None),
         ],
     ),
+    # Closed in 2026Q1, reopened in 2026Q2: still closed at 2026Q1's end, and counted
+    # as closed in it, though the case itself no longer says so.
+    Story(
+        "Quinn",
+        "Outagamie",
+        ct(2025, 11, 10, 9, 0),
+        {"estimated_age": 16, "gender": G.FEMALE, "race_ethnicity": R.HISPANIC},
+        SRC.HEALTH_CARE,
+        SUS.LABOR,
+        actions=[
+            (ct(2025, 11, 10, 10, 0), "screen", S.SUSPECTED),
+            (ct(2025, 11, 10, 11, 0), "route", OUTAGAMIE_HS),
+            (ct(2025, 11, 11, 9, 0), "accept", None),
+            (ct(2026, 2, 16, 15, 0), "close", C.MOVED),
+            (ct(2026, 4, 8, 9, 0), "reopen", None),
+        ],
+    ),
 ]
 
 
@@ -704,21 +723,35 @@ def expected_referrals_declined(world, quarter):
 
 
 def _closed_in(world, quarter):
-    return [c for c in world.cases if within(c.closed_at, quarter) and c.closure_reason]
+    """(case, its last closure event in the quarter), read from the timeline: a case
+    reopened since was still closed then."""
+    last = {}
+    for e in sorted(world.events, key=lambda e: (e.at, e.pk)):
+        if e.kind == EventKind.CLOSED and within(e.at, quarter):
+            last[e.case_id] = e
+    return [(event.case, event) for event in last.values()]
 
 
 def expected_cases_closed(world, quarter):
-    members = [(c, {"closure_reason": c.closure_reason}) for c in _closed_in(world, quarter)]
+    members = [(c, {"closure_reason": e.closure_reason}) for c, e in _closed_in(world, quarter)]
     return tally(world, members, {"closure_reason": ClosureReason.values})
+
+
+def closed_at(world, case, moment) -> bool:
+    """Whether `case` was closed at `moment`, replaying its closures and reopenings."""
+    closed = False
+    for e in sorted(world.events, key=lambda e: (e.at, e.pk)):
+        if e.case_id == case.pk and e.at < moment:
+            if e.kind == EventKind.CLOSED:
+                closed = True
+            elif e.kind == EventKind.REOPENED:
+                closed = False
+    return closed
 
 
 def expected_cases_active_end(world, quarter):
     end = BOUNDS[quarter][1]
-    active = [
-        (c, {})
-        for c in world.cases
-        if c.opened_at < end and (c.closed_at is None or c.closed_at >= end)
-    ]
+    active = [(c, {}) for c in world.cases if c.opened_at < end and not closed_at(world, c, end)]
     return tally(world, active)
 
 
@@ -732,9 +765,7 @@ def expected_median_hours_to_acceptance(world, quarter):
 
 
 def expected_median_days_open(world, quarter):
-    closed = [
-        (c, hours_between(c.opened_at, c.closed_at) / 24) for c in _closed_in(world, quarter)
-    ]
+    closed = [(c, hours_between(c.opened_at, e.at) / 24) for c, e in _closed_in(world, quarter)]
     return medians(world, closed)
 
 
@@ -832,7 +863,9 @@ def test_worked_numbers_for_2026q1(world):
     assert figure("cases_opened", state) == (13, None)  # with Arden, logged at 00:10
     assert figure("cases_routed", state) == (8, None)  # Blake's three routings count once
     assert figure("referrals_declined", state) == (3, None)  # Blake twice, Cedar once
-    assert figure("cases_closed", state) == (6, None)  # Harper once, by her last closure
+    # Harper once, by her last closure; Quinn, though reopened since
+    assert figure("cases_closed", state) == (7, None)
+    assert figure("cases_closed", state, "closure_reason", "moved") == (1, None)
     assert figure("cases_closed", state, "closure_reason", "services_completed") == (2, None)
     assert figure("cases_active_end", state) == (8, None)
     # 11 (Indigo, over the change), 24, 24, 24, 34, 96, 528 hours
@@ -883,3 +916,18 @@ def test_the_data_set_reaches_every_scope_and_dimension(world):
     )
     overdue = expected_steps_overdue_end(world, "2026Q1")
     assert overdue[(*places[0], "", "")][0] > 0
+
+
+@pytest.mark.django_db
+def test_closures_logged_before_the_field_take_their_reason_from_the_text(make_case):
+    """Migration 0006 reads the closure reason back from the event's text."""
+    migration = importlib.import_module("cases.migrations.0006_closure_reason_on_event")
+    case = make_case(county="Outagamie", status="closed")
+    event = case.events.get(kind=EventKind.CLOSED)
+    assert event.closure_reason == case.closure_reason != ""
+    CaseEvent.objects.filter(pk=event.pk).update(closure_reason="")
+
+    migration.closure_reasons_from_text(django_apps, None)
+
+    event.refresh_from_db()
+    assert event.closure_reason == case.closure_reason
