@@ -557,10 +557,7 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [
-            models.Index(fields=["case", "at"]),
-            models.Index(fields=["kind", "at"], name="caseevent_kind_at"),
-        ]
+        indexes = [models.Index(fields=["case", "at"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"

@@ -55,9 +55,5 @@ class Migration(migrations.Migration):
                 max_length=30,
             ),
         ),
-        migrations.AddIndex(
-            model_name="caseevent",
-            index=models.Index(fields=["kind", "at"], name="caseevent_kind_at"),
-        ),
         migrations.RunPython(closure_reasons_from_text, migrations.RunPython.noop),
     ]
