@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from cases.api import CaseViewSet, ReferralViewSet
+from hubnet.account import CurrentToken, TokenDetail, TokenList
 from protocols.api import ProtocolVersionViewSet
 from regions.api import AgencyViewSet, CountyViewSet, RegionViewSet, TribeViewSet
 from regions.figures_api import FigureList, MetricList, RollupRunViewSet
@@ -19,5 +20,8 @@ router.register("rollup-runs", RollupRunViewSet, basename="rollup-run")
 urlpatterns = [
     path("figures/", FigureList.as_view(), name="figure-list"),
     path("metrics/", MetricList.as_view(), name="metric-list"),
+    path("auth/tokens/", TokenList.as_view(), name="auth-token-list"),
+    path("auth/tokens/<str:token_key>/", TokenDetail.as_view(), name="auth-token-detail"),
+    path("auth/token/", CurrentToken.as_view(), name="auth-token-current"),
     *router.urls,
 ]

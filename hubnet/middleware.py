@@ -1,4 +1,5 @@
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.utils.cache import add_never_cache_headers
 
 
 class PagesLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -42,4 +43,20 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if not request.path_info.startswith(CSP_EXEMPT_PREFIXES):
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+
+class NoStoreMiddleware:
+    """Nothing HubNet answers is kept by a browser or a proxy: every page and API response
+    (they may carry a youth's name) says `Cache-Control: no-store` and `Pragma: no-cache`,
+    so the back button on a shared computer, or a proxy's cache, shows no case after
+    sign-out. Static files are served before this (WhiteNoise) and stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        response.headers["Pragma"] = "no-cache"
         return response

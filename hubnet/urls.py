@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from hubnet import views
+from hubnet import account, views
 
 admin.site.site_header = "HubNet administration"
 admin.site.site_title = "HubNet admin"
@@ -18,6 +18,13 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("account/", account.account, name="account"),
+    path("account/password/", account.PasswordChange.as_view(), name="password-change"),
+    path(
+        "account/tokens/<str:token_key>/revoke/",
+        account.token_revoke,
+        name="account-token-revoke",
+    ),
     path("", include("cases.urls")),
     path("", include("regions.urls")),
     path("", include("regions.dashboard_urls")),

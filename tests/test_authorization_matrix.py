@@ -64,6 +64,13 @@ MATRIX: dict[str, Rule] = {
     "login": Rule(PUBLIC),
     "logout": Rule(POST_ONLY),
     "healthz": Rule(PUBLIC),
+    # One's own account (hubnet/account.py): everyone signed in, their own tokens only
+    "account": Rule(PAGE),
+    "password-change": Rule(PAGE),
+    "account-token-revoke": Rule(POST_ONLY, kwargs={"token_key": "not-a-key"}),
+    "auth-token-list": Rule(API),
+    "auth-token-detail": Rule(API_POST_ONLY, kwargs={"token_key": "not-a-key"}),
+    "auth-token-current": Rule(API_POST_ONLY),
     "api-root": Rule(API),
     "api-schema": Rule(API),
     "api-docs": Rule(API),

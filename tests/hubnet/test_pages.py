@@ -156,3 +156,35 @@ def test_pages_forbid_inline_scripts_and_framing(client):
     assert "script-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize(
+    ("username", "url"),
+    [
+        ("hub2.specialist", "cases:list"),
+        ("outagamie.worker", "cases:list"),
+        ("hub2.specialist", "cases:hub-queue"),
+        ("state.admin", "dashboards:overview"),
+    ],
+)
+def test_nothing_with_case_data_is_cached(client_for, personas, username, url):
+    """A shared computer's back button, or a proxy, keeps no page: no-store everywhere."""
+    response = client_for(personas[username]).get(reverse(url))
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+    assert response["Pragma"] == "no-cache"
+
+
+def test_case_pages_and_api_answers_are_not_cached(client_for, personas, routed_case):
+    client = client_for(personas["hub2.specialist"])
+    for url in (
+        reverse("cases:detail", args=[routed_case.pk]),
+        f"/api/v1/cases/{routed_case.pk}/",
+        "/api/v1/cases/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url
+        assert response["Pragma"] == "no-cache", url
