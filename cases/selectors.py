@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from cases import access_log
 from cases.models import (
     AccessChannel,
     Case,
@@ -162,8 +163,8 @@ def get_case_for_user(
         log_denied_access(user, case_id, channel=channel, ip_address=ip_address)
         raise Http404(NOT_FOUND)
     allowed = not write or case_rights(user, case).can_write
-    CaseAccess.objects.create(
-        case=case, user=user, channel=channel, granted=allowed, ip_address=ip_address
+    access_log.record(
+        case_id=case.pk, user=user, channel=channel, granted=allowed, ip_address=ip_address
     )
     if not allowed:
         raise PermissionDenied("You can see this case but not change it.")
@@ -219,7 +220,7 @@ def log_denied_access(user, case_id, *, channel: str, ip_address: str | None) ->
     """Record an attempt to open an existing case the user may not see."""
     case_id = _as_uuid(case_id)
     if case_id and user.is_authenticated and Case.objects.filter(pk=case_id).exists():
-        CaseAccess.objects.create(
+        access_log.record(
             case_id=case_id, user=user, channel=channel, granted=False, ip_address=ip_address
         )
 
