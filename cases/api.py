@@ -114,12 +114,17 @@ class CaseSerializer(serializers.Serializer):
 class EventSerializer(serializers.Serializer):
     kind = serializers.CharField()
     at = serializers.DateTimeField()
-    actor = serializers.CharField(source="actor.username")
+    actor = serializers.SerializerMethodField(
+        help_text="Username; null for a change made from another case of the youth."
+    )
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     from_agency = serializers.IntegerField(source="from_agency_id", allow_null=True)
     to_agency = serializers.IntegerField(source="to_agency_id", allow_null=True)
     reason = serializers.CharField()
+
+    def get_actor(self, event) -> str | None:
+        return None if event.from_another_case else event.actor.username
 
 
 class CaseDetailSerializer(CaseSerializer):

@@ -547,6 +547,11 @@ class CaseEvent(models.Model):
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reason = models.TextField(blank=True)
+    from_another_case = models.BooleanField(
+        default=False,
+        help_text="Written here because of a change made from another case of the youth "
+        "(kept for the audit; the timeline does not name who, or which agency).",
+    )
     closure_reason = models.CharField(
         max_length=30,
         choices=ClosureReason.choices,
@@ -561,6 +566,14 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def shown_actor(self) -> str | None:
+        """Who the timeline names: nobody for a change made from another case (it must
+        not reveal that another agency works with the youth)."""
+        if self.from_another_case:
+            return None
+        return self.actor.get_full_name() or self.actor.username
 
 
 class CaseNote(models.Model):

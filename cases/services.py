@@ -111,6 +111,7 @@ def _event(
     from_agency=None,
     reason="",
     closure_reason="",
+    from_another_case=False,
 ) -> None:
     CaseEvent.objects.create(
         case=case,
@@ -122,6 +123,7 @@ def _event(
         to_agency=case.agency,
         reason=reason,
         closure_reason=closure_reason,
+        from_another_case=from_another_case,
     )
 
 
@@ -646,7 +648,7 @@ def case_grant_create(
 # ----------------------------------------------------------------------------- protocol steps
 
 
-def _steps_sync(case: Case, actor) -> None:
+def _steps_sync(case: Case, actor, *, from_another_case: bool = False) -> None:
     """Bring the case's steps up to date and put what began or stopped applying on the timeline:
     one event per step, and one for all the steps a closure or a reopening set aside or back."""
     closure = []
@@ -655,13 +657,34 @@ def _steps_sync(case: Case, actor) -> None:
             closure.append(change.step.definition.title)
             continue
         kind = EventKind.STEP_APPLIES if change.applies else EventKind.STEP_NOT_APPLICABLE
-        _event(case, kind, actor, from_status=case.status, reason=change.step.definition.title)
+        _event(
+            case,
+            kind,
+            actor,
+            from_status=case.status,
+            reason=change.step.definition.title,
+            from_another_case=from_another_case,
+        )
     if closure and case.is_open:
         reason = f"Steps to do again after reopening: {', '.join(closure)}"
-        _event(case, EventKind.STEP_APPLIES, actor, from_status=case.status, reason=reason)
+        _event(
+            case,
+            EventKind.STEP_APPLIES,
+            actor,
+            from_status=case.status,
+            reason=reason,
+            from_another_case=from_another_case,
+        )
     elif closure:
         reason = f"Open steps not applicable after closure: {', '.join(closure)}"
-        _event(case, EventKind.STEP_NOT_APPLICABLE, actor, from_status=case.status, reason=reason)
+        _event(
+            case,
+            EventKind.STEP_NOT_APPLICABLE,
+            actor,
+            from_status=case.status,
+            reason=reason,
+            from_another_case=from_another_case,
+        )
 
 
 def _locked_step(case: Case, step_key: str) -> CaseStep:
@@ -834,9 +857,17 @@ def youth_update(
         reason = "; ".join(changes).capitalize()
         for other in cases:  # every case records it; open ones re-evaluate their steps now
             other.youth = youth
-            _event(other, EventKind.YOUTH_UPDATED, actor, from_status=other.status, reason=reason)
+            elsewhere = other.pk != case.pk  # its timeline names neither who nor which agency
+            _event(
+                other,
+                EventKind.YOUTH_UPDATED,
+                actor,
+                from_status=other.status,
+                reason=reason,
+                from_another_case=elsewhere,
+            )
             if other.status != Status.CLOSED:
-                _steps_sync(other, actor)
+                _steps_sync(other, actor, from_another_case=elsewhere)
     return youth
 
 

@@ -68,3 +68,69 @@ def test_outside_a_request_a_look_is_written_at_once(personas, routed_case):
     worker = personas["outagamie.worker"]
     get_case_for_user(worker, routed_case.pk, channel=AccessChannel.API)
     assert _looks(routed_case, worker) == [(AccessChannel.API, True)]
+
+
+def test_a_youth_update_does_not_tell_another_agency_who_made_it(client_for, personas):
+    """Brown works one case of the youth, Outagamie another; Outagamie records the youth
+    missing. Brown's timeline says the youth was updated, naming nobody."""
+    import datetime
+
+    from django.utils import timezone
+
+    from cases import services
+    from cases.models import Case, CaseEvent, LegalBasis, ReferralSource, ScreeningOutcome
+    from regions.models import Agency, County
+
+    hub, outagamie, brown = (
+        personas["hub2.specialist"],
+        personas["outagamie.worker"],
+        personas["brown.worker"],
+    )
+    county = County.objects.get(name="Outagamie")
+    youth_data = {
+        "legal_first_name": "Rowan",
+        "legal_last_name": "Twocase",
+        "date_of_birth": datetime.date(2011, 3, 14),
+        "county": county,
+    }
+    cases = []
+    for agency_name in ("Outagamie County Human Services", "Brown County Human Services"):
+        case = services.referral_create(
+            logged_by=hub,
+            youth=cases[0].youth if cases else None,
+            youth_data=youth_data,
+            referral_data={
+                "received_at": timezone.now() - datetime.timedelta(hours=2),
+                "source": ReferralSource.SCHOOL,
+                "narrative": "Synthetic test referral.",
+            },
+        )
+        services.case_screen(case_id=case.pk, actor=hub, outcome=ScreeningOutcome.SUSPECTED)
+        agency = Agency.objects.get(name=agency_name)
+        services.case_route(
+            case_id=case.pk,
+            actor=hub,
+            agency=agency,
+            legal_basis=LegalBasis.MANDATED_CPS_REPORT,
+        )
+        worker = outagamie if agency_name.startswith("Outagamie") else brown
+        services.case_accept(case_id=case.pk, actor=worker)
+        cases.append(Case.objects.get(pk=case.pk))
+    theirs, other = cases
+
+    services.youth_update(case_id=theirs.pk, actor=outagamie, missing_from_care=True)
+
+    mine = CaseEvent.objects.get(case=theirs, kind="youth_updated")
+    elsewhere = CaseEvent.objects.get(case=other, kind="youth_updated")
+    assert (mine.from_another_case, elsewhere.from_another_case) == (False, True)
+    assert elsewhere.actor == outagamie  # the audit keeps who did it
+    page = client_for(brown).get(reverse("cases:detail", args=[other.pk])).text
+    page = page[page.index('<ol class="timeline">') :]
+    page = page[: page.index("</ol>")]
+    assert "Updated from another case of this youth" in page
+    for revealing in ("outagamie.worker", outagamie.get_full_name(), "Outagamie County Human"):
+        assert revealing not in page
+    answer = client_for(brown).get(f"/api/v1/cases/{other.pk}/")
+    (update,) = [e for e in answer.json()["timeline"] if e["kind"] == "youth_updated"]
+    assert update["actor"] is None
+    assert "outagamie.worker" not in answer.text
