@@ -501,10 +501,10 @@ class Dashboard:
     def quarter_figures(self) -> list[Published]:
         """Everything of the quarter the user may see, for the whole-quarter export."""
         keys = [m.key for m in metrics()]
-        rows = figures_visible_to(self.user, quarters=[self.quarter], metric_keys=keys)
-        if self.region:
-            rows = [r for r in rows if r.scope == ScopeKind.STATE or r.region_id == self.region.pk]
-        return rows
+        region = Q(scope=ScopeKind.STATE) | Q(region_id=self.region.pk) if self.region else None
+        return figures_visible_to(
+            self.user, quarters=[self.quarter], metric_keys=keys, where=region
+        )
 
 
 def _change(now: Published | None, before: Published | None, unit: str) -> Shown:

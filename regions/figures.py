@@ -63,6 +63,17 @@ class Table(NamedTuple):
 # --- Publishing: suppression decided once, when figures are written -------------------
 
 PUBLISHED_FIELDS = ["shown", "suppressed", "small", "threshold"]
+# Which figure a row is: the first eight columns of the raw and the published rows alike.
+IDENTITY = [
+    "quarter",
+    "scope",
+    "region_id",
+    "county_id",
+    "tribe_id",
+    "metric",
+    "dimension",
+    "category",
+]
 
 
 def publish(figures: list[Figure], threshold: int) -> None:
@@ -75,20 +86,7 @@ def publish(figures: list[Figure], threshold: int) -> None:
         by_metric[figure.metric].append(figure)
     for key, table in by_metric.items():
         raw = [
-            (
-                f.quarter,
-                f.scope,
-                f.region_id,
-                f.county_id,
-                f.tribe_id,
-                f.metric,
-                f.dimension,
-                f.category,
-                f.value,
-                f.denominator,
-                None,
-            )
-            for f in table
+            (*(getattr(f, name) for name in IDENTITY), f.value, f.denominator, None) for f in table
         ]
         for figure, result in zip(table, _suppress(key, raw, threshold), strict=True):
             figure.shown = result.value
@@ -110,18 +108,7 @@ def republish(quarters: Iterable[str] | None = None, *, threshold: int | None = 
             # The quarter's row first, as a rollup replacing it does: the two take turns.
             RollupQuarter.objects.select_for_update().filter(quarter=quarter).first()
             figures = list(
-                Figure.objects.filter(quarter=quarter).only(
-                    "quarter",
-                    "scope",
-                    "region_id",
-                    "county_id",
-                    "tribe_id",
-                    "metric",
-                    "dimension",
-                    "category",
-                    "value",
-                    "denominator",
-                )
+                Figure.objects.filter(quarter=quarter).only(*IDENTITY, "value", "denominator")
             )
             publish(figures, threshold)
             Figure.objects.bulk_update(figures, PUBLISHED_FIELDS, batch_size=1000)
@@ -157,20 +144,7 @@ def published(
     # A quarter's figures and its current run are written in one transaction: every row
     # here belongs to a quarter in `computed_at`.
     query = Figure.objects.filter(where)
-    columns = [
-        "quarter",
-        "scope",
-        "region_id",
-        "county_id",
-        "tribe_id",
-        "metric",
-        "dimension",
-        "category",
-        "shown",
-        "suppressed",
-        "small",
-        "threshold",
-    ]
+    columns = [*IDENTITY, *PUBLISHED_FIELDS]
     rows = list(query.values_list(*columns))
     stale = {row[0] for row in rows if row[11] != threshold}
     if stale:

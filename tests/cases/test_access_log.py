@@ -1,13 +1,26 @@
 """The access log tells the truth about each look: a refused request is logged refused,
 and a request's rows are written once, together, after its outcome is known."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from cases.models import AccessChannel, CaseAccess
+from cases import services
+from cases.models import (
+    AccessChannel,
+    Case,
+    CaseAccess,
+    CaseEvent,
+    LegalBasis,
+    ReferralSource,
+    ScreeningOutcome,
+)
 from cases.selectors import get_case_for_user
+from regions.models import Agency, County
 
 pytestmark = pytest.mark.django_db
 
@@ -73,14 +86,6 @@ def test_outside_a_request_a_look_is_written_at_once(personas, routed_case):
 def test_a_youth_update_does_not_tell_another_agency_who_made_it(client_for, personas):
     """Brown works one case of the youth, Outagamie another; Outagamie records the youth
     missing. Brown's timeline says the youth was updated, naming nobody."""
-    import datetime
-
-    from django.utils import timezone
-
-    from cases import services
-    from cases.models import Case, CaseEvent, LegalBasis, ReferralSource, ScreeningOutcome
-    from regions.models import Agency, County
-
     hub, outagamie, brown = (
         personas["hub2.specialist"],
         personas["outagamie.worker"],

@@ -93,13 +93,10 @@ class Command(BaseCommand):
         cases = Case.objects.count()
         quarters = Quarter.current().back(9)
         self.stdout.write(f"Rollup of {len(quarters)} quarters over {cases} cases:")
-        timings = []
-        for quarter in quarters:
-            start = time.perf_counter()
-            run = rollup_quarter(quarter=quarter)
-            timings.append(time.perf_counter() - start)
-            self.stdout.write(f"  {quarter}: {timings[-1]:6.2f} s, {run.figures_written} figures")
-        total = sum(timings)
+        timings = _timed_rollups(quarters)
+        for quarter, (seconds, run) in timings.items():
+            self.stdout.write(f"  {quarter}: {seconds:6.2f} s, {run.figures_written} figures")
+        total = sum(seconds for seconds, _ in timings.values())
         self.stdout.write(
             f"  all {len(quarters)}: {total:.2f} s ({cases / total:,.0f} cases a second)\n"
         )
@@ -119,13 +116,20 @@ class Command(BaseCommand):
             present = Case.objects.count()
             if present < size:
                 call_command("seed_bulk", cases=size - present, stdout=io.StringIO())
-            timings = {}
-            for quarter in Quarter.current().back(9):
-                start = time.perf_counter()
-                rollup_quarter(quarter=quarter)
-                timings[quarter] = time.perf_counter() - start
+            quarters = Quarter.current().back(9)
+            timings = {q: seconds for q, (seconds, _) in _timed_rollups(quarters).items()}
             total = sum(timings.values())
             self.stdout.write(
                 f"{size:9,} {timings[last]:11.2f} {timings[current]:11.2f} {total:13.2f} "
                 f"{total / size * 1e6:12.1f}"
             )
+
+
+def _timed_rollups(quarters) -> dict:
+    """Roll up each quarter in turn: quarter -> (seconds, run)."""
+    timings = {}
+    for quarter in quarters:
+        start = time.perf_counter()
+        run = rollup_quarter(quarter=quarter)
+        timings[quarter] = (time.perf_counter() - start, run)
+    return timings
