@@ -1,6 +1,10 @@
+import time
+
 from django.conf import settings
 from django.urls import reverse
 
+from hubnet.mfa import is_verified
+from hubnet.sessions import session_ends
 from regions.models import Role
 from regions.selectors import primary_membership
 from regions.services import granting_regions, may_administer_accounts
@@ -9,7 +13,15 @@ from regions.services import granting_regions, may_administer_accounts
 def hubnet(request):
     """What the base layout needs on every page: mode, role, organisation and navigation."""
     user = getattr(request, "user", None)
-    membership = primary_membership(user) if user is not None else None
+    signed_in = user is not None and user.is_authenticated and is_verified(user)
+    if not signed_in:  # no password yet, or the second factor not yet verified
+        return {
+            "product_name": settings.SITE_NAME,
+            "development_mode": settings.DEBUG,
+            "signed_in": False,
+            "mfa_demo_exempt": settings.DEBUG and settings.MFA_DEMO_PERSONAS_EXEMPT,
+        }
+    membership = primary_membership(user)
     unread = 0
     if membership is not None and membership.role != Role.STATE_ADMIN:
         unread = user.notifications.filter(read_at__isnull=True).count()
@@ -19,6 +31,22 @@ def hubnet(request):
         "membership": membership,
         "nav_links": _nav_links(membership) + _people_link(user),
         "unread_notifications": unread,
+        "signed_in": True,
+        "session": _session_timing(request),
+    }
+
+
+def _session_timing(request) -> dict | None:
+    """Seconds left before the session ends, for the page's warning (static/js/session.js)."""
+    ends = session_ends(request)
+    if ends is None:
+        return None
+    now = time.time()
+    return {
+        "idle_left": max(0, int(ends["idle"] - now)),
+        "absolute_left": max(0, int(ends["absolute"] - now)),
+        "idle_timeout": settings.SESSION_IDLE_TIMEOUT,
+        "warning": settings.SESSION_IDLE_WARNING,
     }
 
 

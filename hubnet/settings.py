@@ -48,6 +48,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "axes",
+    "pgtrigger",
     "hubnet",
     "regions",
     "protocols",
@@ -64,11 +70,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "cases.access_log.AccessLogMiddleware",
-    "hubnet.middleware.PagesLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "hubnet.sessions.SessionLimitsMiddleware",
+    "hubnet.middleware.PagesLoginRequiredMiddleware",
+    "hubnet.mfa.MfaRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hubnet.urls"
@@ -104,6 +115,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every credential check for a locked-out username (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -121,6 +134,36 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A password-reset link works once (it is bound to the password hash) and for an hour.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+
+# Multi-factor sign-in (django-otp): an authenticator app (TOTP), passkeys (WebAuthn) and
+# single-use backup codes. Every account needs a second factor (hubnet.mfa). Only in
+# development (DEBUG) may the demo personas of `make run` skip it; the login page says so.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "HubNet")
+MFA_DEMO_PERSONAS_EXEMPT = DEBUG and env_bool("MFA_DEMO_PERSONAS_EXEMPT", default=True)
+# Passkeys are bound to the site's domain name (not an IP address). Development serves on
+# localhost; production names its domain and origin.
+OTP_WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", "localhost")
+OTP_WEBAUTHN_RP_NAME = SITE_NAME
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "WEBAUTHN_ORIGINS", default=["http://localhost:8000"] if DEBUG else []
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second factor, after a password
+OTP_WEBAUTHN_HELPER_CLASS = "hubnet.mfa.WebAuthnHelper"
+
+# Lockout (django-axes): 5 failed sign-ins lock that username, and that username from that
+# address, for 15 minutes, on every credential check (web, admin, password change). The
+# answer is the same whether or not the account exists.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hubnet.lockout.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["password", "old_password", "new_password1", "new_password2"]
+AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", default=False) else None
+AXES_VERBOSE = False
 
 # django-guardian: no anonymous user object; permissions are only ever granted
 # through regions.services (memberships), never by hand.
@@ -147,7 +190,11 @@ STORAGES = {
 }
 
 # Sessions and cookies: records about children; short sessions, no JS access.
+# Signed out after SESSION_IDLE_TIMEOUT seconds without activity (warned a couple of
+# minutes before) and SESSION_COOKIE_AGE after signing in, however active (hubnet.sessions).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_IDLE_WARNING = env_int("SESSION_IDLE_WARNING", default=2 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -160,6 +207,17 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROX
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# A shared cache (Redis) in production, so rate limits hold across workers; per process
+# in development and tests.
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -175,7 +233,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hubnet@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "knox.auth.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # A browser session counts only with its second factor verified (hubnet.mfa).
+        "hubnet.mfa.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -247,4 +306,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-axes tells of every sign-in at INFO; lockouts come through hubnet.security.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

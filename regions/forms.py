@@ -58,6 +58,17 @@ class DeactivateForm(forms.Form):
     reason = forms.CharField(label="Why is the account deactivated?", max_length=300)
 
 
+class MfaResetForm(forms.Form):
+    reason = forms.CharField(
+        label="How did the person ask, and how did you confirm it was them?",
+        max_length=300,
+    )
+
+
+class UnlockForm(forms.Form):
+    reason = forms.CharField(label="Why lift the lock now?", max_length=300)
+
+
 class ChoosePasswordForm(forms.Form):
     """Setting a first password from an invitation (NIST SP 800-63B: length and a
     common-password list, no composition rules)."""

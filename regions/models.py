@@ -325,6 +325,9 @@ class AccessChangeKind(models.TextChoices):
     DEACTIVATED = "deactivated", "Account deactivated"
     INVITE_ACCEPTED = "invite_accepted", "Invitation accepted"
     REFUSED = "refused", "Grant refused"
+    MFA_RESET = "mfa_reset", "Second factor reset"
+    LOCKED_OUT = "locked_out", "Sign-in locked after failed attempts"
+    UNLOCKED = "unlocked", "Sign-in lock lifted"
 
 
 class AccessChange(models.Model):

@@ -331,6 +331,58 @@ def user_deactivate(*, user: AbstractBaseUser, actor: AbstractBaseUser, reason: 
         )
 
 
+def mfa_reset(*, user: AbstractBaseUser, actor: AbstractBaseUser, reason: str) -> None:
+    """ "Lost my device": remove every second factor of `user` (app, passkeys, backup codes)
+    and sign them out everywhere, so they enrol anew at their next sign-in. Account
+    administrators only, never their own account; recorded with the reason."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    if not may_administer_accounts(actor):
+        raise GrantRefused("Only an account administrator resets a second factor.")
+    if actor.pk == user.pk:
+        raise GrantRefused("Nobody resets their own second factor; ask another administrator.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why (for example, how the person asked)."})
+    with transaction.atomic():
+        for model in (TOTPDevice, StaticDevice, WebAuthnCredential):
+            model.objects.filter(user=user).delete()
+        AuthToken.objects.filter(user=user).delete()
+        _sessions_end(user)
+        _access_change_record(
+            kind=AccessChangeKind.MFA_RESET, actor=actor, subject=user, reason=reason
+        )
+
+
+def lockout_record(*, user: AbstractBaseUser, ip_address: str | None) -> None:
+    """Too many failed sign-ins locked `user` out (hubnet.lockout)."""
+    _access_change_record(
+        kind=AccessChangeKind.LOCKED_OUT,
+        actor=None,
+        subject=user,
+        reason=f"From address {ip_address or 'unknown'}",
+    )
+
+
+def lockout_clear(*, user: AbstractBaseUser, actor: AbstractBaseUser, reason: str) -> int:
+    """Lift a sign-in lockout before it ends by itself (account administrators)."""
+    from axes.utils import reset
+
+    if not may_administer_accounts(actor):
+        raise GrantRefused("Only an account administrator lifts a sign-in lock.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the lock is lifted early."})
+    with transaction.atomic():
+        cleared = reset(username=user.get_username())
+        _access_change_record(
+            kind=AccessChangeKind.UNLOCKED, actor=actor, subject=user, reason=reason
+        )
+    return cleared
+
+
 def _sessions_end(user: AbstractBaseUser) -> None:
     """Delete the user's unexpired sessions (database sessions carry no user column)."""
     stale = [

@@ -21,8 +21,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hubnet.forms import errors_to_forms
+from hubnet.lockout import is_locked_out
+from hubnet.mfa import is_enrolled, mfa_not_required
 from regions import services
-from regions.forms import ChoosePasswordForm, DeactivateForm, EndForm, GrantForm, InviteForm
+from regions.forms import (
+    ChoosePasswordForm,
+    DeactivateForm,
+    EndForm,
+    GrantForm,
+    InviteForm,
+    MfaResetForm,
+    UnlockForm,
+)
 from regions.models import Membership
 from regions.selectors import (
     access_changes_visible_to,
@@ -48,6 +58,11 @@ def _people_manager(request) -> None:
         services.may_administer_accounts(request.user) or services.granting_regions(request.user)
     ):
         raise PermissionDenied("Only hub specialists and account administrators manage people.")
+
+
+def _account_administrator(request) -> None:
+    if not services.may_administer_accounts(request.user):
+        raise PermissionDenied("Only account administrators reset second factors and locks.")
 
 
 def _person(request, user_id):
@@ -106,9 +121,14 @@ def _render_person(request, person, *, forms=None, status=200) -> HttpResponse:
         "grant_form": GrantForm(grantable=grantable_access(request.user)),
         "end_form": EndForm(),
         "deactivate_form": DeactivateForm(),
+        "mfa_reset_form": MfaResetForm(),
+        "unlock_form": UnlockForm(),
         "may_deactivate": services.may_administer_accounts(request.user)
         and person.pk != request.user.pk
         and person.is_active,
+        "is_account_admin": services.may_administer_accounts(request.user),
+        "mfa_enrolled": is_enrolled(person),
+        "locked_out": is_locked_out(person.get_username()),
         "is_self": person.pk == request.user.pk,
         "changes": access_changes_visible_to(request.user).filter(subject=person)[:50],
         **(forms or {}),
@@ -182,6 +202,44 @@ def person_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     return _render_person(request, person, forms={"deactivate_form": form}, status=400)
 
 
+@require_POST
+def person_mfa_reset(request: HttpRequest, user_id: int) -> HttpResponse:
+    _account_administrator(request)
+    person = _person(request, user_id)
+    form = MfaResetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mfa_reset(user=person, actor=request.user, reason=form.cleaned_data["reason"])
+        except (ValidationError, PermissionDenied) as exc:
+            errors_to_forms(exc, form)
+        else:
+            messages.success(
+                request,
+                f"{person.get_full_name() or person}'s second factor is reset: they are "
+                "signed out and set up a new one when they next sign in.",
+            )
+            return redirect("people:detail", user_id=person.pk)
+    return _render_person(request, person, forms={"mfa_reset_form": form}, status=400)
+
+
+@require_POST
+def person_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
+    _account_administrator(request)
+    person = _person(request, user_id)
+    form = UnlockForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lockout_clear(
+                user=person, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            errors_to_forms(exc, form)
+        else:
+            messages.success(request, f"{person.get_full_name() or person} can sign in again.")
+            return redirect("people:detail", user_id=person.pk)
+    return _render_person(request, person, forms={"unlock_form": form}, status=400)
+
+
 @require_http_methods(["GET", "POST"])
 def person_invite(request: HttpRequest) -> HttpResponse:
     _people_manager(request)
@@ -218,6 +276,7 @@ def _invite_path(user) -> str:
 
 
 @login_not_required
+@mfa_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invite_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
@@ -232,7 +291,11 @@ def invite_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
     form = ChoosePasswordForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         services.invite_accept(user=user, password=form.cleaned_data["password1"])
-        messages.success(request, "Your password is set. Sign in to continue.")
+        messages.success(
+            request,
+            "Your password is set. Sign in, then set up your second factor: an "
+            "authenticator app on your phone, or a passkey.",
+        )
         return redirect("login")
     status = 400 if request.method == "POST" else 200
     return render(

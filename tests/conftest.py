@@ -7,6 +7,9 @@ with no membership.
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases.reference_data import indicators_load
 from regions.demo import PERSONAS, personas_ensure
@@ -58,6 +61,49 @@ def _persona_names() -> list[str]:
     return [p.username for p in PERSONAS]
 
 
+def authenticator_of(user) -> TOTPDevice:
+    """The persona's authenticator app (one is set up the first time it is asked for)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """The code the persona's app shows now. A code is accepted once (django-otp refuses a
+    replay), so a test that signs in twice in one 30-second step forgets the last use."""
+    from django_otp.oath import TOTP
+
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():06d}"
+
+
+def sign_in(client, username: str, password: str = PERSONA_PASSWORD, *, second_factor=True):
+    """Sign in through the pages, as a person does: the password, then (unless told not
+    to) a code from the authenticator app. Returns the last response."""
+    response = client.post("/login/", {"username": username, "password": password})
+    if not second_factor or response.status_code != 302:
+        return response
+    user = get_user_model().objects.get(username=username)
+    return client.post("/account/two-factor/", {"code": totp_code(authenticator_of(user))})
+
+
+class SignedInClient(Client):
+    """`force_login` signs in the whole way: password and second factor, as a person
+    would have at their desk. Tests of the second factor itself use `Client`."""
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = authenticator_of(user).persistent_id
+        session.save()
+
+
+@pytest.fixture
+def client():
+    return SignedInClient()
+
+
 @pytest.fixture
 def client_for(client):
     """client_for("hub2.specialist") -> a test client logged in as that persona."""
@@ -93,3 +139,5 @@ def make_case(personas):
 def routed_case(make_case):
     """A region 2 case routed to Outagamie County Human Services, not yet accepted."""
     return make_case(county="Outagamie", status="routed")
+
+

@@ -32,6 +32,8 @@ API = "api"  # signed-in users or tokens; anonymous requests get 401/403
 ADMIN = "admin"  # Django admin: staff only, then Django's model permissions
 POST_ONLY = "post-only"  # an action, not a page
 API_POST_ONLY = "api-post-only"  # an API action
+SECOND_FACTOR = "second-factor"  # the step after the password (tests/hubnet/test_mfa.py)
+REDIRECT = "redirect"  # a signed-in user is sent elsewhere
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,20 @@ MATRIX: dict[str, Rule] = {
     "account": Rule(PAGE),
     "password-change": Rule(PAGE),
     "account-token-revoke": Rule(POST_ONLY, kwargs={"token_key": "not-a-key"}),
+    "account-token-create": Rule(POST_ONLY),
+    "session-keepalive": Rule(POST_ONLY),
+    "admin-password-change": Rule(REDIRECT),
+    # Signing in: the password reset by email is for people who cannot sign in
+    "password_reset": Rule(PUBLIC),
+    "password_reset_done": Rule(PUBLIC),
+    "password_reset_confirm": Rule(PUBLIC, kwargs={"uidb64": "MQ", "token": "not-a-token"}),
+    "password_reset_complete": Rule(PUBLIC),
+    # The second factor (hubnet/mfa.py): verifying it is the step after the password;
+    # setting one up is reachable before it only by someone who has none yet
+    "mfa-verify": Rule(SECOND_FACTOR),
+    "mfa-setup": Rule(PAGE),
+    "mfa-backup-codes": Rule(PAGE),
+    "mfa-passkey-remove": Rule(POST_ONLY, kwargs={"passkey_id": 0}),
     "auth-token-list": Rule(API),
     "auth-token-detail": Rule(API_POST_ONLY, kwargs={"token_key": "not-a-key"}),
     "auth-token-current": Rule(API_POST_ONLY),
@@ -129,6 +145,9 @@ MATRIX: dict[str, Rule] = {
     "people:grant": Rule(POST_ONLY, kwargs={"user_id": "sample-user"}),
     "people:deactivate": Rule(POST_ONLY, kwargs={"user_id": "sample-user"}),
     "people:end": Rule(POST_ONLY, kwargs={"membership_id": "sample-membership"}),
+    # Account administrators only (a hub specialist's attempt is refused by the service)
+    "people:mfa-reset": Rule(POST_ONLY, kwargs={"user_id": "sample-user"}),
+    "people:unlock": Rule(POST_ONLY, kwargs={"user_id": "sample-user"}),
     # A one-time link for an invited person who has no password yet
     "people:invite-accept": Rule(PUBLIC, kwargs={"uidb64": "MQ", "token": "not-a-token"}),
     # Dashboards and figures (regions/dashboard_urls.py, tests/regions/test_dashboards.py)
@@ -148,7 +167,12 @@ MATRIX: dict[str, Rule] = {
     "protocol-detail": Rule(API, kwargs={"pk": "first-protocol"}),
 }
 # The whole admin site is one class: Django checks is_staff, then model permissions.
-NAMESPACES = {"admin": Rule(ADMIN, allowed=frozenset({"state.admin", "accounts.admin"}))}
+NAMESPACES = {
+    "admin": Rule(ADMIN, allowed=frozenset({"state.admin", "accounts.admin"})),
+    # Passkey ceremonies (django-otp-webauthn), JSON posted by its script; they check the
+    # session themselves (tests/hubnet/test_mfa.py)
+    "otp_webauthn": Rule(SECOND_FACTOR),
+}
 
 
 def url_patterns(patterns=None, namespace=None):
@@ -220,9 +244,64 @@ def test_anonymous_visitors(client, routed_case, name):
         assert response["Location"].startswith(reverse("login"))
     elif rule.kind in (API, API_POST_ONLY):
         assert response.status_code in (401, 403)
-    elif rule.kind == POST_ONLY:
+    elif rule.kind in (POST_ONLY, SECOND_FACTOR, REDIRECT):
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
+
+
+GUARDED = (PAGE, API, POST_ONLY, API_POST_ONLY)
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(n for n, r in MATRIX.items() if r.kind in GUARDED and n not in ("mfa-setup", "logout")),
+)
+@pytest.mark.parametrize("enrolled", [True, False], ids=["enrolled", "not-enrolled"])
+def test_a_password_alone_reaches_nothing(personas, routed_case, name, enrolled):
+    """Signed in with the password but no second factor: every page leads to verifying
+    (or setting up) the second factor, and the API refuses the session."""
+    from django.test import Client
+
+    from tests.conftest import authenticator_of
+
+    person = personas["hub2.specialist"]
+    if enrolled:
+        authenticator_of(person)
+    client = Client()
+    client.force_login(person)
+    rule = MATRIX[name]
+    url = resolve_url(name, rule, routed_case)
+
+    response = client.get(url) if rule.kind in (PAGE, API) else client.post(url, {})
+
+    if rule.kind in (PAGE, POST_ONLY):
+        assert response.status_code == 302
+        step = "mfa-verify" if enrolled else "mfa-setup"
+        assert response["Location"].startswith(reverse(step))
+    else:
+        assert response.status_code in (401, 403)
+        if response["Content-Type"] == "application/json":  # the Swagger page is HTML
+            assert "second factor" in response.json()["detail"]
+
+
+def test_a_password_alone_does_not_open_the_admin(personas):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(personas["state.admin"])
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("mfa-setup"))
+
+
+@pytest.mark.parametrize("username", sorted(EVERYONE))
+def test_the_admin_password_change_is_hubnets(client, personas, username):
+    client.force_login(personas[username])
+    response = client.get(reverse("admin-password-change"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("password-change")
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if r.kind in (PAGE, API)))

@@ -1,17 +1,26 @@
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.conftest import PERSONA_PASSWORD
+from tests.conftest import PERSONA_PASSWORD, authenticator_of, totp_code
 from tests.e2e.conftest import TABLET, axe_violations, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def sign_in(page, username: str, password: str = PERSONA_PASSWORD):
+def sign_in(page, username: str, password: str = PERSONA_PASSWORD, *, second_factor=True):
+    """Password, then the code the person's authenticator app shows (computed here)."""
+    user = get_user_model().objects.filter(username=username).first()
+    device = authenticator_of(user) if user is not None and second_factor else None
     page.goto("/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_label("Password").press("Enter")
+    page.wait_for_load_state()
+    if device is not None and "/account/two-factor/" in page.url:
+        page.get_by_label("Code").fill(totp_code(device))
+        page.get_by_label("Code").press("Enter")
+        page.wait_for_load_state()
 
 
 def test_hub_specialist_signs_in_with_the_keyboard_and_sees_the_hub(page, personas):

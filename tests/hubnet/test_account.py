@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from knox.models import AuthToken
 
-from tests.conftest import PERSONA_PASSWORD
+from tests.conftest import PERSONA_PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def test_changing_the_password_ends_other_sessions_and_every_token(personas):
     worker = personas["outagamie.worker"]
     here, elsewhere = Client(), Client()
     for client in (here, elsewhere):
-        assert client.login(username=worker.username, password=PERSONA_PASSWORD)
+        assert sign_in(client, worker.username).status_code == 302
     token = _token(worker)
     assert here.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
 

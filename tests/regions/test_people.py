@@ -11,6 +11,7 @@ from knox.models import AuthToken
 
 from regions.models import AccessChange, AccessChangeKind, Agency, Hub, Membership, Role
 from regions.services import GrantRefused, membership_grant, membership_revoke
+from tests.conftest import sign_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -258,7 +259,8 @@ class TestInvitation:
         )
 
         assert response.status_code == 302
-        assert client.login(username="new.worker@example.org", password="river-lantern-quietly-47")
+        response = sign_in(client, "new.worker@example.org", "river-lantern-quietly-47")
+        assert response.status_code == 302
         assert fresh(user).has_perm("regions.view_agency_cases", outagamie)
         client.logout()
         assert "does not work" in client.get(link).text  # once only

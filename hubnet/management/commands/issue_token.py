@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from knox.models import AuthToken
 
+from hubnet.mfa import demo_exempt, is_enrolled
+
 
 class Command(BaseCommand):
     help = (
@@ -21,6 +23,11 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {username!r}.")
         if not user.is_active:
             raise CommandError(f"{username} is inactive; an inactive user cannot use a token.")
+        if not (is_enrolled(user) or demo_exempt(user)):
+            raise CommandError(
+                f"{username} has no second factor yet. A token is issued only to an account "
+                "that signs in with one: let them sign in and set it up first."
+            )
         if days is not None and not 1 <= days <= 366:
             raise CommandError("--days must be between 1 and 366.")
         kwargs = {} if days is None else {"expiry": timedelta(days=days)}
