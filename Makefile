@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install clean bench bench-scale
+.PHONY: run test fuzz lint format install clean bench bench-scale
 
 install: $(STAMP)
 
@@ -31,6 +31,15 @@ run: $(STAMP)
 # and CELERY_BROKER_URL are set (.ci/run does both).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The API fuzzed from /api/schema/ (schemathesis, tests/api_fuzz) as every persona, an
+# outsider and nobody: no 5xx, answers as the schema says, no case id outside the caller's
+# scope. Not part of `make test`. Always a throw-away SQLite database in memory (never
+# DATABASE_URL): it seeds demo cases. HUBNET_FUZZ_EXAMPLES (default 6) examples per
+# operation, valid and invalid; HUBNET_FUZZ_SEED for another draw.
+fuzz: $(STAMP)
+	env -u DATABASE_URL -u SQLITE_PATH -u CELERY_BROKER_URL \
+	  $(BIN)/python -m pytest -m fuzz tests/api_fuzz $(PYTEST_ARGS)
 
 # Figures, not pass/fail: a throw-away SQLite database (never DATABASE_URL) with
 # BENCH_CASES cases (360 demo cases built through the services, the rest synthetic

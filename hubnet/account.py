@@ -24,6 +24,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -153,6 +154,7 @@ class TokenList(APIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = TokenSerializer
 
+    @extend_schema(responses=TokenSerializer(many=True))
     def get(self, request):
         return Response(TokenSerializer(_rows(request), many=True).data)
 

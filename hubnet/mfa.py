@@ -36,6 +36,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.helpers import WebAuthnHelper as BaseWebAuthnHelper
 from django_otp_webauthn.models import WebAuthnCredential
+from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -119,6 +120,12 @@ class VerifiedSessionAuthentication(SessionAuthentication):
             "Finish signing in with your second factor (authenticator app, passkey or "
             "backup code) before using the API."
         )
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The API schema describes it as Django's session cookie, which it is."""
+
+    target_class = "hubnet.mfa.VerifiedSessionAuthentication"
 
 
 class WebAuthnHelper(BaseWebAuthnHelper):

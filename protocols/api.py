@@ -38,7 +38,7 @@ class StepDefinitionSerializer(serializers.ModelSerializer):
 
 
 class ProtocolVersionSerializer(serializers.ModelSerializer):
-    region = serializers.IntegerField(source="region.number", default=None)
+    region = serializers.IntegerField(source="region.number", default=None, allow_null=True)
     version = serializers.IntegerField(source="number")
     steps = StepDefinitionSerializer(many=True)
 

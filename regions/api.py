@@ -7,8 +7,12 @@ from regions.models import Agency, AgencyKind, County, Region, Tribe
 
 
 class RegionSerializer(serializers.ModelSerializer):
-    hub_host = serializers.CharField(source="hub.host_agency.name", default=None, read_only=True)
-    hub_provisional = serializers.BooleanField(source="hub.provisional", default=None)
+    hub_host = serializers.CharField(
+        source="hub.host_agency.name", default=None, read_only=True, allow_null=True
+    )
+    hub_provisional = serializers.BooleanField(
+        source="hub.provisional", default=None, allow_null=True
+    )
 
     class Meta:
         model = Region
@@ -34,8 +38,8 @@ class TribeSerializer(serializers.ModelSerializer):
 
 class AgencySerializer(serializers.ModelSerializer):
     region = serializers.IntegerField(source="region.number")
-    county = serializers.CharField(source="county.fips", default=None)
-    tribe = serializers.PrimaryKeyRelatedField(read_only=True)
+    county = serializers.CharField(source="county.fips", default=None, allow_null=True)
+    tribe = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Agency

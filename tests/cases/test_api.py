@@ -281,6 +281,13 @@ class TestCasesApi:
 
 
 class TestTokens:
+    @pytest.fixture(autouse=True)
+    def _enrolled(self, personas):
+        """Tokens go only to accounts with a second factor (tests/hubnet/test_mfa.py)."""
+        from tests.conftest import authenticator_of
+
+        authenticator_of(personas["outagamie.worker"])
+
     def issue(self, *args):
         out, err = StringIO(), StringIO()
         call_command("issue_token", *args, stdout=out, stderr=err)

@@ -1,11 +1,24 @@
-"""docker-compose.yml is exercised for real in a later issue; here, its shape is checked."""
+"""docker-compose.yml is exercised for real in a later issue; here, its shape is checked,
+and `manage.py check --deploy` is run with exactly the environment it gives the web service."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# What an operator puts in .env beside docker-compose.yml (the example domain of its comment).
+DOT_ENV = {
+    "SECRET_KEY": "deployment-check-only-" + "k9Xq2vLm7Pz4" * 4,
+    "POSTGRES_PASSWORD": "deployment-check-only",
+    "HUBNET_DOMAIN": "hubnet.example.org",
+}
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}
+INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 
 
 def compose():
@@ -34,3 +47,76 @@ def test_every_variable_it_sets_is_read_by_the_settings():
 
     assert not unread, f"docker-compose.yml sets variables settings.py never reads: {unread}"
     assert environment["DEBUG"] == "0"
+
+
+def interpolate(value: str, dot_env: dict[str, str]) -> str:
+    """Docker Compose's substitution of `${...}` in a value, from the .env file only."""
+
+    def substitute(match: re.Match) -> str:
+        name, op, arg = match["name"], match["op"], match["arg"]
+        given = dot_env.get(name)
+        missing = given is None or (given == "" and op is not None and op.startswith(":"))
+        if not missing:
+            return given
+        if op in (":?", "?"):
+            raise KeyError(f"docker-compose.yml requires {name} in .env: {arg}")
+        return arg if op in (":-", "-") else ""
+
+    return INTERPOLATION.sub(substitute, value)
+
+
+def web_environment(dot_env: dict[str, str]) -> dict[str, str]:
+    environment = compose()["services"]["web"]["environment"]
+    return {name: interpolate(str(value), dot_env) for name, value in environment.items()}
+
+
+def check_deploy(dot_env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`manage.py check --deploy --fail-level WARNING` with only the web service's environment."""
+    environment = {"PATH": os.environ["PATH"], **web_environment(dot_env)}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_compose_file_names_its_domain_for_hosts_passkeys_and_https():
+    environment = web_environment(DOT_ENV)
+
+    assert environment["ALLOWED_HOSTS"].split(",")[0] == "hubnet.example.org"
+    assert environment["WEBAUTHN_RP_ID"] == "hubnet.example.org"
+    assert environment["WEBAUTHN_ORIGINS"] == "https://hubnet.example.org"
+    assert environment["CACHE_URL"] == "redis://redis:6379/1"
+    with pytest.raises(KeyError, match="HUBNET_DOMAIN"):
+        web_environment({**DOT_ENV, "HUBNET_DOMAIN": ""})
+
+
+def test_check_deploy_is_clean_with_the_production_settings():
+    result = check_deploy(DOT_ENV)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_https_is_not_enforced():
+    plain_http = {"SECURE_HSTS_SECONDS": "0", "SECURE_SSL_REDIRECT": "0", "BEHIND_TLS_PROXY": "0"}
+
+    result = check_deploy({**DOT_ENV, **plain_http})
+
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr  # no HSTS
+    assert "security.W008" in result.stderr  # no redirect to HTTPS
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_plain_http_when_https_is_enforced(client, settings):
+    # docker-compose.yml's health check asks http://127.0.0.1:8000/healthz from inside.
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/login/").status_code == 301
+    assert client.get("/login/", secure=True).status_code == 200
