@@ -1,6 +1,8 @@
 """Writing the case access log: once per request, with the request's outcome.
 
-Every look at a case (cases.selectors) is recorded here. During a request the rows wait
+Every look at a case is recorded here: one case opened (`record`, from cases.selectors)
+and every list, queue, search or match that shows youth's names (`record_many`, one row
+per case shown: the page shown, not the whole query). During a request the rows wait
 until the response is known and are then written in one bulk insert, so that
 
 - a request answered 403 is logged as refused, even when the case was fetched before
@@ -8,10 +10,13 @@ until the response is known and are then written in one bulk insert, so that
   staff): a row is written once, with its outcome, and never updated afterwards; and
 - a list that shows a hundred youth writes a hundred rows in one query.
 
-Outside a request (a Celery task, a command) a row is written at once.
+Outside a request (a Celery task, a command) rows are written at once.
+
+The rows are never changed or deleted afterwards; the database refuses it (cases.audit).
 """
 
 import contextvars
+from collections.abc import Iterable
 
 from django.utils import timezone
 
@@ -23,19 +28,34 @@ _pending: contextvars.ContextVar[list[CaseAccess] | None] = contextvars.ContextV
 
 
 def record(*, case_id, user, channel: str, granted: bool, ip_address: str | None) -> None:
-    row = CaseAccess(
-        case_id=case_id,
-        user=user,
-        channel=channel,
-        granted=granted,
-        ip_address=ip_address,
-        at=timezone.now(),
-    )
+    """One look at one case (cases.selectors), granted or refused."""
+    record_many([case_id], user=user, channel=channel, granted=granted, ip_address=ip_address)
+
+
+def record_many(
+    cases: Iterable, *, user, channel: str, ip_address: str | None, granted: bool = True
+) -> None:
+    """One row for each case shown to `user` (cases or their ids; each case once), in the
+    request's one insert. For lists: pass exactly the rows rendered."""
+    at = timezone.now()
+    rows = [
+        CaseAccess(
+            case_id=case_id,
+            user=user,
+            channel=channel,
+            granted=granted,
+            ip_address=ip_address,
+            at=at,
+        )
+        for case_id in dict.fromkeys(getattr(case, "pk", case) for case in cases)
+    ]
+    if not rows:
+        return
     pending = _pending.get()
     if pending is None:
-        row.save()
+        CaseAccess.objects.bulk_create(rows)
     else:
-        pending.append(row)
+        pending.extend(rows)
 
 
 class AccessLogMiddleware:

@@ -16,7 +16,7 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied, 
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from cases import services
+from cases import access_log, services
 from cases.filters import CaseFilter
 from cases.models import (
     AccessChannel,
@@ -76,7 +76,7 @@ class YouthSerializer(serializers.ModelSerializer):
             "address",
         ]
         read_only_fields = ["id"]
-        extra_kwargs = {"address": {"write_only": True}}
+        extra_kwargs = {"address": {"help_text": "Empty in answers for Safe at Home youth."}}
 
     def to_representation(self, youth):
         data = super().to_representation(youth)
@@ -261,7 +261,9 @@ class CaseStepSerializer(serializers.Serializer):
     state = serializers.SerializerMethodField()
     due_at = serializers.DateTimeField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
-    completed_by = serializers.CharField(source="completed_by.username", default=None)
+    completed_by = serializers.CharField(
+        source="completed_by.username", default=None, allow_null=True
+    )
     values = serializers.JSONField()
     skip_reason = serializers.CharField()
     closed_with_case = serializers.BooleanField()
@@ -398,6 +400,18 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_serializer_class(self):
         return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer
 
+    def paginate_queryset(self, queryset):
+        """The page sent, each case logged: a list carries the youth's names."""
+        page = super().paginate_queryset(queryset)
+        searching = bool(self.request.query_params.get("q", "").strip())
+        access_log.record_many(
+            page or [],
+            user=self.request.user,
+            channel=AccessChannel.API_SEARCH if searching else AccessChannel.API_LIST,
+            ip_address=client_ip(self.request),
+        )
+        return page
+
     def get_object(self, *, write: bool = False):
         return get_case_for_user(
             self.request.user,
@@ -461,7 +475,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
 
     @extend_schema(responses=CaseStepSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def steps(self, request, pk=None):
         """The case's protocol checklist: status, state (overdue, due soon...), due time."""
         case = self.get_object()
@@ -513,7 +527,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(methods=["get"], responses=NoteSerializer(many=True))
     @extend_schema(methods=["post"], request=NoteInput, responses={201: NoteSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def notes(self, request, pk=None):
         if request.method == "GET":
             case = self.get_object()

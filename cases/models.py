@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cases.audit import append_only_triggers
 from regions.models import Agency, County, Region, Tribe
 
 
@@ -532,7 +533,8 @@ class EventKind(models.TextChoices):
 
 
 class CaseEvent(models.Model):
-    """One row per change of a case: the timeline and the audit trail (never edited)."""
+    """One row per change of a case: the timeline and the audit trail. Append-only: the
+    database refuses to update or delete a row (cases.audit)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=30, choices=EventKind.choices)
@@ -563,6 +565,7 @@ class CaseEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"])]
+        triggers = append_only_triggers("caseevent")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
@@ -592,15 +595,24 @@ class CaseNote(models.Model):
 
 
 class AccessChannel(models.TextChoices):
+    """How someone saw a case. The first five open one case; the others show the youth's
+    name in a list of cases, one row per case shown."""
+
     PAGE = "page", "Case page"
-    API = "api", "API"
-    EXPORT = "export", "Export"
-    SEARCH = "search", "Search result opened"
     ACTION = "action", "Action on the case"
+    API = "api", "API: the case"
+    EXPORT = "export", "Export"
+    LIST = "list", "Case list or queue: name shown"
+    SEARCH = "search", "Search results: name shown"
+    MATCH = "match", "Possible match for a new referral: name shown"
+    API_LIST = "api_list", "API case list: name sent"
+    API_SEARCH = "api_search", "API search results: name sent"
 
 
 class CaseAccess(models.Model):
-    """Who looked at (or tried to look at) which case, when, from where."""
+    """Who looked at (or tried to look at) which case, when, from where: every page,
+    action, list, search and match that showed the youth's name. Append-only: the
+    database refuses to update or delete a row (cases.audit)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="accesses")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -613,6 +625,7 @@ class CaseAccess(models.Model):
         ordering = ["-at", "-id"]
         verbose_name_plural = "case accesses"
         indexes = [models.Index(fields=["case", "-at"]), models.Index(fields=["user", "-at"])]
+        triggers = append_only_triggers("caseaccess")
 
     def __str__(self) -> str:
         outcome = "viewed" if self.granted else "was denied"

@@ -1,10 +1,11 @@
-"""Keyset ("seek") pagination for case lists: stable under inserts, fast at any depth."""
+"""Keyset ("seek") pagination for case lists and the access log: stable under inserts, fast
+at any depth."""
 
 import datetime
-import uuid
 from dataclasses import dataclass
 
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 SORTS: dict[str, tuple[str, ...]] = {
@@ -39,33 +40,35 @@ def _encode(values) -> str:
     return signing.dumps([plain(v) for v in values], salt=_SALT, compress=True)
 
 
-def _decode(cursor: str, fields: tuple[str, ...]):
+def _decode(cursor: str, model, fields: tuple[str, ...]):
     try:
         values = signing.loads(cursor, salt=_SALT)
         if not isinstance(values, list) or len(values) != len(fields):
             return None
-        parsed = []
-        for field, value in zip(fields, values, strict=True):
-            name = field.lstrip("-")
-            if name.endswith("_at"):
-                parsed.append(datetime.datetime.fromisoformat(value))
-            elif name == "id":
-                parsed.append(uuid.UUID(value))
-            else:
-                parsed.append(str(value))
-        return parsed
-    except (signing.BadSignature, ValueError, TypeError, AttributeError):
+        return [
+            model._meta.get_field(field.lstrip("-")).to_python(value)
+            for field, value in zip(fields, values, strict=True)
+        ]
+    except (signing.BadSignature, ValidationError, ValueError, TypeError, AttributeError):
         return None
 
 
-def keyset_page(queryset: QuerySet, *, sort: str, after: str | None, size: int) -> KeysetPage:
-    """One page of `queryset` in `sort` order, starting after the row `after` encodes.
+def keyset_page(
+    queryset: QuerySet,
+    *,
+    sort: str = "newest",
+    order: tuple[str, ...] | None = None,
+    after: str | None,
+    size: int,
+) -> KeysetPage:
+    """One page of `queryset` in `sort` order (a case list's, see SORTS) or in `order`
+    (fields, ending with a unique one), starting after the row `after` encodes.
 
     An unreadable or forged cursor starts from the first page rather than failing.
     """
-    fields = SORTS.get(sort, SORTS["newest"])
+    fields = order or SORTS.get(sort, SORTS["newest"])
     queryset = queryset.order_by(*fields)
-    values = _decode(after, fields) if after else None
+    values = _decode(after, queryset.model, fields) if after else None
     if values is not None:
         condition = Q()
         equal = Q()

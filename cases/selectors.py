@@ -22,6 +22,8 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -209,11 +211,27 @@ def get_referral_for_user(
 
 
 def linkable_youth(user: AbstractBaseUser, youth_id) -> Youth | None:
-    """A youth the user may link a new referral to: one in a case they can see."""
+    """A youth the user may link a new referral to: one in a case they can see, with
+    `latest_case_id`, the latest of those cases (whose access log records the showing)."""
     youth_id = _as_uuid(youth_id) if youth_id else None
     if youth_id is None:
         return None
-    return Youth.objects.filter(pk=youth_id, cases__in=cases_visible_to(user)).first()
+    latest = _latest_visible_case(user)
+    return (
+        Youth.objects.filter(pk=youth_id)
+        .filter(Exists(latest))
+        .annotate(latest_case_id=Subquery(latest.values("pk")[:1]))
+        .first()
+    )
+
+
+def _latest_visible_case(user: AbstractBaseUser) -> QuerySet[Case]:
+    """The cases of the youth `OuterRef("pk")` that `user` may see, latest referral first."""
+    return (
+        cases_visible_to(user)
+        .filter(youth=OuterRef("pk"))
+        .order_by("-referral__received_at", "-opened_at")
+    )
 
 
 def log_denied_access(user, case_id, *, channel: str, ip_address: str | None) -> None:
@@ -352,10 +370,27 @@ def case_notes(case: Case) -> QuerySet[CaseNote]:
 
 
 def case_access_log(user: AbstractBaseUser, case: Case) -> QuerySet[CaseAccess]:
-    """Who looked at this record: for the region's hub and the agency's supervisors."""
+    """Who looked at this record, and who was shown the youth's name in a list, search or
+    match: for the region's hub and the agency's supervisors."""
     if not case_rights(user, case).can_see_access_log:
         raise PermissionDenied("Only hub specialists and agency supervisors see the access log.")
     return case.accesses.select_related("user").order_by("-at", "-id")
+
+
+def access_log_by_person(accesses: QuerySet[CaseAccess]) -> QuerySet:
+    """`accesses` (from `case_access_log`) per person, last seen first: how often they were
+    shown the case, how often refused, first and last time. One query."""
+    return (
+        accesses.order_by()
+        .values("user__username", "user__first_name", "user__last_name")
+        .annotate(
+            shown=Count("pk", filter=Q(granted=True)),
+            refused=Count("pk", filter=Q(granted=False)),
+            first_at=Min("at"),
+            last_at=Max("at"),
+        )
+        .order_by("-last_at", "user__username")
+    )
 
 
 def case_search_condition(query: str) -> Q:
@@ -407,17 +442,15 @@ def youth_matches(user: AbstractBaseUser, *, region_ids, first: str, last: str, 
     if born:
         condition |= Q(date_of_birth=born, legal_last_name__istartswith=last[0])
     # What the specialist needs to decide, from the cases they may see only: the latest
-    # visible case's number and status and when its referral came in.
-    latest = (
-        cases_visible_to(user)
-        .filter(youth=OuterRef("pk"))
-        .order_by("-referral__received_at", "-opened_at")
-    )
+    # visible case's number and status and when its referral came in (and its id, whose
+    # access log records that the youth's name was shown).
+    latest = _latest_visible_case(user)
     return (
         Youth.objects.filter(region_id__in=region_ids)
         .filter(condition)
         .filter(Exists(latest))
         .annotate(
+            latest_case_id=Subquery(latest.values("pk")[:1]),
             latest_case_number=Subquery(latest.values("number")[:1]),
             latest_case_status=Subquery(latest.values("status")[:1]),
             latest_referral_at=Subquery(latest.values("referral__received_at")[:1]),

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases import services
+from cases import access_log, services
 from cases.filters import CaseFilter, case_filter_counties
 from cases.forms import (
     AssignForm,
@@ -34,6 +34,7 @@ from cases.forms import (
 from cases.models import AccessChannel, Status, StepStatus
 from cases.pagination import SORT_LABELS, keyset_page
 from cases.selectors import (
+    access_log_by_person,
     case_access_log,
     case_notes,
     case_rights,
@@ -66,6 +67,7 @@ from regions.models import Agency, Role
 from regions.selectors import memberships_of
 
 PAGE_SIZE = 25
+ACCESS_LOG_PAGE_SIZE = 100
 OVERDUE_SHOWN = 50  # the hub queue lists this many overdue steps; its counts count them all
 CASE_ROLES = {Role.HUB_SPECIALIST, Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR}
 
@@ -115,6 +117,14 @@ def _door(request, case_id, *, write=False, channel=AccessChannel.PAGE):
     )
 
 
+def _shown(request, cases, channel: str) -> None:
+    """Log that these cases (or ids) were shown with the youth's name: exactly the rows the
+    response renders, in the request's one insert."""
+    access_log.record_many(
+        cases, user=request.user, channel=channel, ip_address=client_ip(request)
+    )
+
+
 # ----------------------------------------------------------------------------- lists
 
 
@@ -135,6 +145,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         after=request.GET.get("after"),
         size=PAGE_SIZE,
     )
+    searching = bool(request.GET.get("q", "").strip())
+    _shown(request, page.items, AccessChannel.SEARCH if searching else AccessChannel.LIST)
     query = request.GET.copy()
     query.pop("after", None)
     return render(
@@ -146,7 +158,6 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "sort": sort if sort in SORT_LABELS else "newest",
             "sort_labels": SORT_LABELS,
             "query": query.urlencode(),
-            "searching": bool(request.GET.get("q", "").strip()),
         },
     )
 
@@ -172,6 +183,8 @@ def hub_queue_view(request: HttpRequest) -> HttpResponse:
     grouped = [
         (key, title, [c for c in cases if c.status == status]) for key, title, status in sections
     ]
+    _shown(request, cases, AccessChannel.LIST)
+    # The overdue steps name their cases by number only: no youth's name, no row.
     overdue = list(overdue_steps_in_regions(request.user, now)[:OVERDUE_SHOWN])
     return render(
         request,
@@ -243,6 +256,8 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Referral logged as case {case.number}.")
                 return redirect("cases:detail", case_id=case.pk)
     status = 400 if request.method == "POST" else 200
+    if linked:  # shown again, read-only, beside the form
+        _shown(request, [linked.latest_case_id], AccessChannel.MATCH)
     return render(
         request,
         "cases/referral_form.html",
@@ -313,6 +328,7 @@ def youth_match_list(request: HttpRequest) -> HttpResponse:
         (youth, Status(youth.latest_case_status).label, _youth_record_json(youth))
         for youth in matches
     ]
+    _shown(request, [youth.latest_case_id for youth, _, _ in rows], AccessChannel.MATCH)
     return render(request, "cases/partials/youth_matches.html", {"matches": rows})
 
 
@@ -322,8 +338,7 @@ def youth_match_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @case_worker_required
 def case_detail(request: HttpRequest, case_id) -> HttpResponse:
-    channel = AccessChannel.SEARCH if request.GET.get("from") == "search" else AccessChannel.PAGE
-    case = _door(request, case_id, channel=channel)
+    case = _door(request, case_id)
     return _render_case(request, case)
 
 
@@ -597,8 +612,15 @@ def case_route(request: HttpRequest, case_id) -> HttpResponse:
 @case_worker_required
 def case_access_log_view(request: HttpRequest, case_id) -> HttpResponse:
     case = _door(request, case_id)
-    accesses = case_access_log(request.user, case)[:500]
-    return render(request, "cases/access_log.html", {"case": case, "accesses": accesses})
+    accesses = case_access_log(request.user, case)
+    page = keyset_page(
+        accesses, order=("-at", "-id"), after=request.GET.get("after"), size=ACCESS_LOG_PAGE_SIZE
+    )
+    return render(
+        request,
+        "cases/access_log.html",
+        {"case": case, "page": page, "people": access_log_by_person(accesses)},
+    )
 
 
 STEP_SERVICES = {

@@ -192,7 +192,7 @@ def _pending_authenticator(user) -> TOTPDevice:
 
 def _qr_svg(device: TOTPDevice) -> str:
     qr = segno.make(device.config_url, error="m")
-    svg = qr.svg_inline(scale=5, dark="#1b1f24", light="#ffffff", border=2)
+    svg = qr.svg_inline(scale=5, dark="#1b1f24", light="#ffffff", border=2, omitsize=True)
     return mark_safe(svg)  # noqa: S308 - segno's own SVG of our own URL, no user markup
 
 
@@ -250,10 +250,12 @@ def _render_verify(request, form) -> HttpResponse:
 
 def _device_matching(user, code: str):
     """The device that accepts `code`, if any: the app's code, else a backup code (used
-    up as it matches). Each device throttles repeated failures itself (django-otp)."""
-    for device in devices_for_user(user, confirmed=True, for_verify=True):
-        if isinstance(device, TOTPDevice | StaticDevice) and device.verify_token(code):
-            return device
+    up as it matches). Each device throttles repeated failures itself (django-otp); the
+    devices are locked while checked, so one code cannot be used twice at once."""
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
+            if isinstance(device, TOTPDevice | StaticDevice) and device.verify_token(code):
+                return device
     return None
 
 

@@ -141,3 +141,4 @@ def routed_case(make_case):
     return make_case(county="Outagamie", status="routed")
 
 
+from tests.audit_guard import flush_may_empty_the_audit  # noqa: E402, F401

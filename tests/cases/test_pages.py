@@ -355,11 +355,15 @@ class TestCasePage:
             True,
         )
 
-    def test_opening_a_search_hit_is_logged_as_such(self, client_for, personas, routed_case):
-        client_for(personas["hub2.specialist"]).get(
-            reverse("cases:detail", args=[routed_case.pk]), {"from": "search"}
-        )
-        assert CaseAccess.objects.get(case=routed_case).channel == AccessChannel.SEARCH
+    def test_a_search_hit_is_logged_shown_then_opened(self, client_for, personas, routed_case):
+        client = client_for(personas["hub2.specialist"])
+        client.get(reverse("cases:list"), {"q": routed_case.youth.legal_last_name})
+        client.get(reverse("cases:detail", args=[routed_case.pk]))
+        channels = CaseAccess.objects.filter(case=routed_case).order_by("id")
+        assert list(channels.values_list("channel", flat=True)) == [
+            AccessChannel.SEARCH,
+            AccessChannel.PAGE,
+        ]
 
     def test_a_safe_at_home_address_is_never_shown(self, client_for, personas, make_case):
         case = make_case(county="Outagamie", safe_at_home=True, address="12 Hidden Lane, Appleton")

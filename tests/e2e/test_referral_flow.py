@@ -109,10 +109,14 @@ def test_log_route_accept_and_the_access_log(new_page, personas):
     # The hub sees who looked.
     hub.reload()
     hub.get_by_role("link", name="Who looked at this record").click()
-    table = hub.get_by_role("table")
+    people = hub.get_by_role("table", name="Who has seen this case, by person")
+    expect(people).to_contain_text("outagamie.worker")
+    refused = people.get_by_role("row").filter(has_text="brown.worker").locator(".denied")
+    expect(refused).to_have_text("1")
+    table = hub.get_by_role("table", name=f"Every view of and attempt on case {case.number}")
     expect(table).to_contain_text("outagamie.worker")
     expect(table).to_contain_text("hub2.specialist")
-    expect(table.get_by_role("row").filter(has_text="brown.worker")).to_contain_text("Denied")
+    expect(table.get_by_role("row").filter(has_text="brown.worker")).to_contain_text("Refused")
     assert axe_violations(hub) == []
     screenshot(hub, "access-log")
 

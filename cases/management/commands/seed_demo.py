@@ -1,3 +1,4 @@
+import contextlib
 import datetime
 import random
 import secrets
@@ -6,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models.signals import pre_save
 from django.utils import timezone
 
 from cases import services
@@ -218,6 +220,10 @@ class DemoCases:
         ):
             self.agency_actor[membership.agency_id] = membership.user
         self.indicators = list(Indicator.objects.filter(active=True))
+        # The timeline's times come from a copy of the generator, so that drawing them
+        # does not change the cases themselves.
+        self.clock_rng = random.Random()  # noqa: S311 - synthetic data
+        self.clock_rng.setstate(rng.getstate())
 
     def _hub_user(self, region: Region):
         if region.number in self.hub_actor:
@@ -262,46 +268,50 @@ class DemoCases:
         age = rng.randint(11, 17)
         known_birth = rng.random() < 0.8
         hub_user = self._hub_user(region)
-        case = services.referral_create(
-            logged_by=hub_user,
-            region=region,
-            youth_data={
-                "legal_first_name": rng.choice(FIRST_NAMES),
-                "legal_last_name": rng.choice(LAST_NAMES),
-                "preferred_name": rng.choice(["", "", "", "Jay", "Bee", "Lulu", "Mo"]),
-                "date_of_birth": (
-                    received_at - datetime.timedelta(days=age * 365 + rng.randint(0, 360))
-                ).date()
-                if known_birth
-                else None,
-                "estimated_age": None if known_birth else age,
-                "gender": rng.choice([Gender.FEMALE] * 6 + [Gender.MALE] * 3 + [Gender.NONBINARY]),
-                "race_ethnicity": rng.choice(RaceEthnicity.values),
-                "county": county,
-                "tribe": tribe,
-                "safe_at_home": rng.random() < 0.05,
-                "missing_from_care": rng.random() < 0.12,
-                "languages": rng.choice(
-                    ["English", "English", "English, Spanish", "Hmong, English"]
-                ),
-            },
-            referral_data={
-                "received_at": received_at,
-                "source": rng.choice(ReferralSource.values),
-                "reporter_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-                "reporter_contact": f"(920) 555-{rng.randint(100, 199):04d}",
-                "narrative": rng.choice(NARRATIVES),
-                "suspected_exploitation": rng.choice(SuspectedExploitation.values),
-                "imminent_danger": rng.random() < 0.1,
-            },
-            indicators=rng.sample(self.indicators, rng.randint(1, 4)),
-        )
-        target = rng.choices([s for s, _ in STATUS_MIX], weights=[w for _, w in STATUS_MIX])[0]
-        if days_ago > 90 and rng.random() < min(0.8, days_ago / 500):
-            target = Status.CLOSED  # most old cases have closed by now
-        self._advance(case, target, hub_user, county, tribe)
-        self._record_past_steps(case, hub_user, now)
-        self._backdate(case, received_at, now)
+        clock = EventClock(received_at + datetime.timedelta(minutes=20), now, self.clock_rng)
+        with clock.running():
+            case = services.referral_create(
+                logged_by=hub_user,
+                region=region,
+                youth_data={
+                    "legal_first_name": rng.choice(FIRST_NAMES),
+                    "legal_last_name": rng.choice(LAST_NAMES),
+                    "preferred_name": rng.choice(["", "", "", "Jay", "Bee", "Lulu", "Mo"]),
+                    "date_of_birth": (
+                        received_at - datetime.timedelta(days=age * 365 + rng.randint(0, 360))
+                    ).date()
+                    if known_birth
+                    else None,
+                    "estimated_age": None if known_birth else age,
+                    "gender": rng.choice(
+                        [Gender.FEMALE] * 6 + [Gender.MALE] * 3 + [Gender.NONBINARY]
+                    ),
+                    "race_ethnicity": rng.choice(RaceEthnicity.values),
+                    "county": county,
+                    "tribe": tribe,
+                    "safe_at_home": rng.random() < 0.05,
+                    "missing_from_care": rng.random() < 0.12,
+                    "languages": rng.choice(
+                        ["English", "English", "English, Spanish", "Hmong, English"]
+                    ),
+                },
+                referral_data={
+                    "received_at": received_at,
+                    "source": rng.choice(ReferralSource.values),
+                    "reporter_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                    "reporter_contact": f"(920) 555-{rng.randint(100, 199):04d}",
+                    "narrative": rng.choice(NARRATIVES),
+                    "suspected_exploitation": rng.choice(SuspectedExploitation.values),
+                    "imminent_danger": rng.random() < 0.1,
+                },
+                indicators=rng.sample(self.indicators, rng.randint(1, 4)),
+            )
+            target = rng.choices([s for s, _ in STATUS_MIX], weights=[w for _, w in STATUS_MIX])[0]
+            if days_ago > 90 and rng.random() < min(0.8, days_ago / 500):
+                target = Status.CLOSED  # most old cases have closed by now
+            self._advance(case, target, hub_user, county, tribe)
+            self._record_past_steps(case, hub_user, now)
+        self._dates_from_timeline(case, clock)
 
     def _record_past_steps(self, case, hub_user, now):
         """Most steps whose deadline has passed were done on time; some were not."""
@@ -339,24 +349,13 @@ class DemoCases:
             return case.agency_id or Agency.objects.filter(county=case.county).first().pk
         return "Recorded (demo data)."
 
-    def _backdate(self, case, received_at, now):
-        """Demo only: spread the case's history over time, as if it had happened then."""
-        opened_at = received_at + datetime.timedelta(minutes=20)
-        moment = opened_at
-        stamps = {}
-        for event in CaseEvent.objects.filter(case=case).order_by("at", "id"):
-            if event.kind == EventKind.CLOSED:  # casework takes weeks to months
-                later = moment + datetime.timedelta(days=self.rng.randint(7, 160))
-                moment = min(later, now - datetime.timedelta(minutes=5))
-            stamps[event.kind] = moment
-            CaseEvent.objects.filter(pk=event.pk).update(at=moment)
-            step = datetime.timedelta(hours=self.rng.randint(1, 72))
-            moment = min(moment + step, now - datetime.timedelta(minutes=5))
+    def _dates_from_timeline(self, case, clock: "EventClock"):
+        """Demo only: the case's own dates agree with its timeline's."""
         Case.objects.filter(pk=case.pk).update(
-            opened_at=opened_at,
-            screened_at=stamps.get("screened"),
-            accepted_at=stamps.get("accepted"),
-            closed_at=stamps.get("closed"),
+            opened_at=clock.opened_at,
+            screened_at=clock.stamps.get(EventKind.SCREENED),
+            accepted_at=clock.stamps.get(EventKind.ACCEPTED),
+            closed_at=clock.stamps.get(EventKind.CLOSED),
         )
 
     def _advance(self, case, target, hub_user, county, tribe):
@@ -415,6 +414,37 @@ class DemoCases:
                     ]
                 ),
             )
+
+
+class EventClock:
+    """Demo only: each timeline event of a case is written with the time it would have
+    happened at, spread over the weeks after the referral (the timeline is append-only:
+    an event cannot be moved afterwards). A few hours between events, weeks to months
+    before a closure; never later than a few minutes ago."""
+
+    def __init__(self, opened_at: datetime.datetime, now: datetime.datetime, rng):
+        self.opened_at = self.moment = opened_at
+        self.latest = now - datetime.timedelta(minutes=5)
+        self.rng = rng
+        self.stamps: dict[str, datetime.datetime] = {}
+
+    @contextlib.contextmanager
+    def running(self):
+        pre_save.connect(self._stamp, sender=CaseEvent, dispatch_uid="demo-event-clock")
+        try:
+            yield self
+        finally:
+            pre_save.disconnect(sender=CaseEvent, dispatch_uid="demo-event-clock")
+
+    def _stamp(self, sender, instance: CaseEvent, **kwargs) -> None:
+        if not instance._state.adding:
+            return
+        if instance.kind == EventKind.CLOSED:  # casework takes weeks to months
+            later = self.moment + datetime.timedelta(days=self.rng.randint(7, 160))
+            self.moment = min(later, self.latest)
+        instance.at = self.stamps[instance.kind] = self.moment
+        step = datetime.timedelta(hours=self.rng.randint(1, 72))
+        self.moment = min(self.moment + step, self.latest)
 
 
 def _unambiguous_local(moment: datetime.datetime) -> str:
