@@ -22,3 +22,5 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Passkeys need an origin; the browser tests set their live server's own.
+OTP_WEBAUTHN_ALLOWED_ORIGINS = ["http://localhost:8000"]
