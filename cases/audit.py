@@ -2,8 +2,8 @@
 
 `CaseAccess` and `CaseEvent` rows are written once and never changed or removed:
 nothing in HubNet updates or deletes them (retention: at least a year, in practice as
-long as the case). So that no bug, shell session or injected statement can either, the
-database refuses it with a trigger on each table:
+long as the case). So that no bug or slip in a shell session can either, the database
+refuses it with a trigger on each table:
 
 - PostgreSQL: django-pgtrigger triggers declared on the models (`Meta.triggers`,
   installed by migration 0009): UPDATE and DELETE of a row, and TRUNCATE;

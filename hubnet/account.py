@@ -18,8 +18,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm
 from django.core.cache import cache
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -30,7 +32,8 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hubnet.mfa import factors_of, mfa_not_required
+from hubnet.http import client_ip
+from hubnet.mfa import code_refusal, factors_of, mfa_not_required
 
 security_log = logging.getLogger("hubnet.security")
 
@@ -60,13 +63,31 @@ class TokenForm(forms.Form):
         initial=90,
         help_text="From 1 to 366. Shorter is safer; you can revoke it at any time.",
     )
+    code = forms.CharField(
+        label="A code from your authenticator app, or a backup code",
+        max_length=16,
+        help_text="A token acts as you for its whole life, so HubNet asks that it is you now.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "off"}),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        refusal = code_refusal(self.user, code)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return code
 
 
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
     """Issue an API token to oneself, shown once. Reachable only with the second factor
-    verified in this session (hubnet.mfa), so a password alone never yields a token."""
-    form = TokenForm(request.POST)
+    verified in this session (hubnet.mfa), and only with a fresh code typed now: a token
+    outlives the session, so an unattended open browser must not be enough."""
+    form = TokenForm(request.POST, user=request.user)
     if not form.is_valid():
         context = {
             "tokens": tokens_of(request.user),
@@ -212,7 +233,7 @@ class PasswordResetRequestForm(PasswordResetForm):
     def save(self, *, request=None, **kwargs):
         email = self.cleaned_data["email"].strip().lower()
         address = hashlib.sha256(email.encode()).hexdigest()
-        client = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+        client = (client_ip(request) or "") if request is not None else ""
         if not (
             _within_rate(f"password-reset:address:{address}", RESETS_PER_ADDRESS_PER_HOUR)
             and _within_rate(f"password-reset:client:{client}", RESETS_PER_CLIENT_PER_HOUR)
@@ -221,6 +242,22 @@ class PasswordResetRequestForm(PasswordResetForm):
             return
         security_log.info("password reset asked (client %s)", client)
         super().save(request=request, **kwargs)
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        """Rendered here, sent by a Celery task after the request (hubnet.tasks)."""
+        from hubnet.tasks import email_send
+
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        transaction.on_commit(lambda: email_send.delay(subject, body, to_email))
 
 
 @method_decorator([login_not_required, mfa_not_required], name="dispatch")

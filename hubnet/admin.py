@@ -51,6 +51,20 @@ def _guard_registered_admins(site: admin.AdminSite) -> None:
         site.register(model, guarded)
 
 
-# HubNet's app comes after django.contrib.auth and knox in INSTALLED_APPS, so their admins
-# are registered by the time this module is discovered.
+def _second_factors_out_of_the_admin(site: admin.AdminSite) -> None:
+    """Second-factor devices hold secrets and backup codes, and adding one to an account
+    would reset its second factor unrecorded: they are not administered here. A lost
+    device is reset on the person's People page (regions.services.mfa_reset)."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    for model in (TOTPDevice, StaticDevice, WebAuthnCredential):
+        if site.is_registered(model):
+            site.unregister(model)
+
+
+# HubNet's app comes after django.contrib.auth, knox and the django-otp apps in
+# INSTALLED_APPS, so their admins are registered by the time this module is discovered.
+_second_factors_out_of_the_admin(admin.site)
 _guard_registered_admins(admin.site)

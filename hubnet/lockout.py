@@ -15,6 +15,7 @@ from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Sum
 from django.dispatch import receiver
 from django.shortcuts import render
 from django.utils import timezone
@@ -41,12 +42,13 @@ def lockout_response(request, response=None, credentials=None, *args, **kwargs):
 
 
 def is_locked_out(username: str) -> bool:
+    """Whether the username is locked now: its recent failures from every address and
+    browser add up to the limit (as django-axes counts them)."""
     since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return AccessAttempt.objects.filter(
-        username=username,
-        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-        attempt_time__gte=since,
-    ).exists()
+    failures = AccessAttempt.objects.filter(username=username, attempt_time__gte=since).aggregate(
+        n=Sum("failures_since_start")
+    )["n"]
+    return (failures or 0) >= settings.AXES_FAILURE_LIMIT
 
 
 @receiver(user_locked_out)
@@ -56,4 +58,4 @@ def _lockout_recorded(sender, request, username, ip_address, **kwargs) -> None:
     if user is not None:
         from regions.services import lockout_record
 
-        lockout_record(user=user, ip_address=ip_address)
+        lockout_record(user=user, ip_address=ip_address, within=settings.AXES_COOLOFF_TIME)

@@ -149,7 +149,7 @@ class CodeForm(forms.Form):
     )
 
     def clean_code(self) -> str:
-        return "".join(self.cleaned_data["code"].split()).replace("-", "")
+        return "".join(self.cleaned_data["code"].split()).replace("-", "").lower()
 
 
 class SetupForm(forms.Form):
@@ -184,10 +184,21 @@ def backup_codes_left(user) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-def _pending_authenticator(user) -> TOTPDevice:
-    """The app being set up: unconfirmed until a code from it proves the scan worked."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    return device or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+PENDING_AUTHENTICATOR = "hubnet_mfa_pending_authenticator"
+
+
+def _pending_authenticator(request) -> TOTPDevice:
+    """The app being set up in this session: unconfirmed until a code from it proves the
+    scan worked. Its secret belongs to this session only: someone else signed in with the
+    same password gets another, which the person's confirmation then throws away."""
+    pk = request.session.get(PENDING_AUTHENTICATOR)
+    device = TOTPDevice.objects.filter(pk=pk, user=request.user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=request.user, name=AUTHENTICATOR_NAME, confirmed=False
+        )
+        request.session[PENDING_AUTHENTICATOR] = device.pk
+    return device
 
 
 def _qr_svg(device: TOTPDevice) -> str:
@@ -217,10 +228,11 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(_safe_next(request), reverse("mfa-setup"))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if _throttled(user):
+        code = form.cleaned_data["code"]
+        if _throttled(user, code):
             form.add_error("code", THROTTLED)
             return _render_verify(request, form)
-        device = _device_matching(user, form.cleaned_data["code"])
+        device = _device_matching(user, code)
         if device is not None:
             otp_login(request, device)
             if isinstance(device, StaticDevice):
@@ -248,13 +260,32 @@ def _render_verify(request, form) -> HttpResponse:
     return render(request, "account/mfa_verify.html", context, status=400 if form.errors else 200)
 
 
+def code_refusal(user, code: str) -> str | None:
+    """Check a fresh code from the person (the app's, or a backup code): None when it is
+    right, else what to tell them. For acts that must be the person at the keyboard now,
+    not just a session left open (issuing an API token)."""
+    code = "".join(code.split()).replace("-", "").lower()
+    if _throttled(user, code):
+        return THROTTLED
+    if _device_matching(user, code) is None:
+        return "That code is not right. Type the one your authenticator app shows now."
+    return None
+
+
+def _kind_of(code: str) -> type:
+    """Six digits come from the app; anything else is a backup code. A typo is counted
+    against the one it was meant for, not against both."""
+    return TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+
+
 def _device_matching(user, code: str):
-    """The device that accepts `code`, if any: the app's code, else a backup code (used
-    up as it matches). Each device throttles repeated failures itself (django-otp); the
-    devices are locked while checked, so one code cannot be used twice at once."""
+    """The device that accepts `code`, if any: the app for six digits, else a backup code
+    (used up as it matches). Each device throttles repeated failures itself (django-otp);
+    the devices are locked while checked, so one code cannot be used twice at once."""
+    kind = _kind_of(code)
     with transaction.atomic():
         for device in devices_for_user(user, confirmed=True, for_verify=True):
-            if isinstance(device, TOTPDevice | StaticDevice) and device.verify_token(code):
+            if isinstance(device, kind) and device.verify_token(code):
                 return device
     return None
 
@@ -265,12 +296,14 @@ THROTTLED = (
 )
 
 
-def _throttled(user) -> bool:
-    """Whether a device is still making the person wait after wrong codes (django-otp)."""
+def _throttled(user, code: str) -> bool:
+    """Whether the device this code is for still makes the person wait after wrong codes
+    (django-otp: 1, 2, 4, … seconds; a right code starts the count again)."""
+    kind = _kind_of(code)
     return any(
         not device.verify_is_allowed()[0]
-        for device in devices_for_user(user, confirmed=None)
-        if isinstance(device, TOTPDevice | StaticDevice)
+        for device in devices_for_user(user, confirmed=True)
+        if isinstance(device, kind)
     )
 
 
@@ -285,16 +318,17 @@ def setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if is_enrolled(user) and not is_verified(user):
         return redirect_to_login(_safe_next(request), reverse("mfa-verify"))
-    device = _pending_authenticator(user)
+    device = _pending_authenticator(request)
     form = SetupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not device.verify_is_allowed()[0]:
+        if not device.verify_is_allowed()[0]:  # wrong codes here make the next one wait
             form.add_error("code", THROTTLED)
         elif device.verify_token(form.cleaned_data["code"]):
-            with transaction.atomic():
+            with transaction.atomic():  # the new app replaces any other, pending or not
                 TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
+            request.session.pop(PENDING_AUTHENTICATOR, None)
             otp_login(request, device)
             messages.success(request, "Your authenticator app is set up.")
             if backup_codes_left(user):

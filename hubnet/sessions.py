@@ -20,7 +20,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 SIGNED_IN_AT = "hubnet_signed_in_at"
 LAST_ACTIVE_AT = "hubnet_last_active_at"
@@ -54,17 +55,23 @@ class SessionLimitsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
+            # Asking how long is left is not activity (a second tab's check must not
+            # keep the first one signed in).
+            passive = request.path_info == reverse("session-status")
             ends = session_ends(request)
             now = time.time()
             if ends is None:  # signed in before these limits existed: start counting now
                 request.session[SIGNED_IN_AT] = request.session[LAST_ACTIVE_AT] = now
             elif now >= ends["idle"] or now >= ends["absolute"]:
                 return self._sign_out(request, idle=now >= ends["idle"])
-            elif now - request.session[LAST_ACTIVE_AT] >= TOUCH_EVERY:
+            elif not passive and now - request.session[LAST_ACTIVE_AT] >= TOUCH_EVERY:
                 request.session[LAST_ACTIVE_AT] = now
         return self.get_response(request)
 
     def _sign_out(self, request: HttpRequest, *, idle: bool) -> HttpResponse:
+        if request.path_info in (reverse("session-status"), reverse("session-keepalive")):
+            # The page's own script: it reloads, and that request signs out with the reason.
+            return JsonResponse({"detail": "The session has ended."}, status=401)
         path = request.get_full_path()
         logout(request)
         if idle:
@@ -79,10 +86,27 @@ class SessionLimitsMiddleware:
         return redirect_to_login(path)
 
 
+def _time_left(request: HttpRequest) -> JsonResponse:
+    ends = session_ends(request)
+    now = time.time()
+    return JsonResponse(
+        {
+            "idle_left": int(ends["idle"] - now) if ends else None,
+            "absolute_left": int(ends["absolute"] - now) if ends else None,
+        }
+    )
+
+
 @require_POST
 def keepalive(request: HttpRequest) -> JsonResponse:
-    """The page's "Stay signed in" and its activity ping: the middleware has just counted
-    this request as activity; say when the session now ends."""
+    """The page's "Stay signed in" and its activity ping (typing, clicking): count it as
+    activity and say how long is left."""
     request.session[LAST_ACTIVE_AT] = time.time()
-    ends = session_ends(request) or {}
-    return JsonResponse({"idle_ends": ends.get("idle"), "absolute_ends": ends.get("absolute")})
+    return _time_left(request)
+
+
+@require_GET
+def status(request: HttpRequest) -> JsonResponse:
+    """How long is left, without counting as activity: the page asks before warning
+    (another tab may have been in use) and when its own count runs out."""
+    return _time_left(request)

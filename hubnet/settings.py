@@ -141,6 +141,9 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
 # single-use backup codes. Every account needs a second factor (hubnet.mfa). Only in
 # development (DEBUG) may the demo personas of `make run` skip it; the login page says so.
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "HubNet")
+# Nobody reads a secret or a backup code back, not even in the admin (hubnet/admin.py also
+# keeps the devices out of it: a reset goes through the People page and is recorded).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 MFA_DEMO_PERSONAS_EXEMPT = DEBUG and env_bool("MFA_DEMO_PERSONAS_EXEMPT", default=True)
 # Passkeys are bound to the site's domain name (not an IP address). Development serves on
 # localhost; production names its domain and origin.
@@ -162,7 +165,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "hubnet.lockout.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["password", "old_password", "new_password1", "new_password2"]
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", default=False) else None
+# The client's address as the access log sees it (behind the proxy, not the proxy's).
+AXES_CLIENT_IP_CALLABLE = "hubnet.http.client_ip"
+# A try during a lockout does not restart the 15 minutes (the message says 15).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
 
 # django-guardian: no anonymous user object; permissions are only ever granted

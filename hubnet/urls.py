@@ -40,6 +40,7 @@ urlpatterns = [
     ),
     path("account/two-factor/passkeys/", include("django_otp_webauthn.urls")),
     path("account/session/", sessions.keepalive, name="session-keepalive"),
+    path("account/session/status/", sessions.status, name="session-status"),
     path("account/tokens/new/", account.token_create, name="account-token-create"),
     path("healthz", views.healthz, name="healthz"),
     path("account/", account.account, name="account"),

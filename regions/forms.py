@@ -54,18 +54,32 @@ class EndForm(forms.Form):
     reason = forms.CharField(label="Why does this access end?", max_length=300)
 
 
-class DeactivateForm(forms.Form):
+class _OwnIds(forms.Form):
+    """Several reason forms share the person page: each labels its own field (ids
+    `<id_prefix>_reason`), so a label or an error never points at another form's input."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class DeactivateForm(_OwnIds):
+    id_prefix = "deactivate"
     reason = forms.CharField(label="Why is the account deactivated?", max_length=300)
 
 
-class MfaResetForm(forms.Form):
+class MfaResetForm(_OwnIds):
+    id_prefix = "mfa_reset"
     reason = forms.CharField(
         label="How did the person ask, and how did you confirm it was them?",
         max_length=300,
     )
 
 
-class UnlockForm(forms.Form):
+class UnlockForm(_OwnIds):
+    id_prefix = "unlock"
     reason = forms.CharField(label="Why lift the lock now?", max_length=300)
 
 

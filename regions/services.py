@@ -356,8 +356,21 @@ def mfa_reset(*, user: AbstractBaseUser, actor: AbstractBaseUser, reason: str) -
         )
 
 
-def lockout_record(*, user: AbstractBaseUser, ip_address: str | None) -> None:
-    """Too many failed sign-ins locked `user` out (hubnet.lockout)."""
+def lockout_record(*, user: AbstractBaseUser, ip_address: str | None, within) -> None:
+    """Too many failed sign-ins locked `user` out (hubnet.lockout). Recorded once per
+    lock: django-axes tells of every further try while locked, which is not news."""
+    latest = (
+        AccessChange.objects.filter(
+            subject=user,
+            kind__in=[AccessChangeKind.LOCKED_OUT, AccessChangeKind.UNLOCKED],
+            at__gte=timezone.now() - within,
+        )
+        .order_by("-at", "-pk")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    if latest == AccessChangeKind.LOCKED_OUT:
+        return
     _access_change_record(
         kind=AccessChangeKind.LOCKED_OUT,
         actor=None,

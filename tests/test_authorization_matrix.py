@@ -72,6 +72,7 @@ MATRIX: dict[str, Rule] = {
     "account-token-revoke": Rule(POST_ONLY, kwargs={"token_key": "not-a-key"}),
     "account-token-create": Rule(POST_ONLY),
     "session-keepalive": Rule(POST_ONLY),
+    "session-status": Rule(PAGE),
     "admin-password-change": Rule(REDIRECT),
     # Signing in: the password reset by email is for people who cannot sign in
     "password_reset": Rule(PUBLIC),

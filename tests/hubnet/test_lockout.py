@@ -127,3 +127,28 @@ def test_a_hub_specialist_cannot_lift_a_lock(client, personas):
 
     assert response.status_code == 403
     assert sign_in(Client(), "outagamie.worker", second_factor=False).status_code == 429
+
+
+def test_failures_from_several_addresses_add_up_on_the_person_page(client, personas):
+    worker = personas["outagamie.worker"]
+    _fail(Client(REMOTE_ADDR="198.51.100.7"), "outagamie.worker", times=3)
+    _fail(Client(REMOTE_ADDR="203.0.113.9"), "outagamie.worker", times=2)
+    client.force_login(personas["accounts.admin"])
+
+    page = client.get(reverse("people:detail", args=[worker.pk]))
+
+    assert "Locked after failed attempts" in page.text
+
+
+def test_tries_during_a_lock_are_recorded_once_and_do_not_restart_it(personas):
+    worker = personas["outagamie.worker"]
+    client = Client()
+    _fail(client, "outagamie.worker")
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=10)):
+        _fail(client, "outagamie.worker", times=3)
+
+    assert (
+        AccessChange.objects.filter(subject=worker, kind=AccessChangeKind.LOCKED_OUT).count() == 1
+    )
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=16)):
+        assert sign_in(Client(), "outagamie.worker").status_code == 302

@@ -140,11 +140,14 @@ def test_api_tokens_are_issued_only_after_the_second_factor(client, personas):
     assert not AuthToken.objects.filter(user=personas["brown.worker"]).exists()
 
     client.force_login(worker)
-    bad = client.post(reverse("account-token-create"), {"days": 0})
+    code = totp_code(authenticator_of(worker))
+    bad = client.post(reverse("account-token-create"), {"days": 0, "code": code})
     assert bad.status_code == 400
     assert "greater than or equal to 1" in bad.text
 
-    made = client.post(reverse("account-token-create"), {"days": 30})
+    made = client.post(
+        reverse("account-token-create"), {"days": 30, "code": totp_code(authenticator_of(worker))}
+    )
     assert made.status_code == 200
     token = re.search(r'value="(hubnet_[^"]+)"', made.text).group(1)
     api = Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token}")
@@ -247,3 +250,52 @@ class TestDemoPersonas:
         assert "password only" not in Client().get(reverse("login")).text
         client = _password_only("hub2.specialist")
         assert client.get(reverse("home")).status_code == 302
+
+
+class TestReviewFindings:
+    """Found by an independent review; each failed before its fix."""
+
+    def test_someone_else_with_the_password_cannot_learn_the_app_secret(self, personas):
+        thief, owner = _password_only("brown.worker"), _password_only("brown.worker")
+        stolen = re.search(r'id="totp-key">([A-Z2-7 ]+)<', thief.get(reverse("mfa-setup")).text)
+        page = owner.get(reverse("mfa-setup"))
+        mine = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page.text)
+        assert stolen.group(1) != mine.group(1)
+
+        pending = TOTPDevice.objects.get(pk=owner.session["hubnet_mfa_pending_authenticator"])
+        assert owner.post(reverse("mfa-setup"), {"code": totp_code(pending)}).status_code == 200
+        assert TOTPDevice.objects.filter(user=personas["brown.worker"]).count() == 1
+        assert thief.post(reverse("mfa-setup"), {"code": "123456"}).status_code == 302
+
+    def test_a_mistyped_app_code_does_not_hold_up_the_backup_codes(self, personas):
+        from hubnet.mfa import backup_codes_make
+
+        worker = personas["outagamie.worker"]
+        authenticator_of(worker)
+        code = backup_codes_make(worker)[0]
+        client = _password_only("outagamie.worker")
+
+        client.post(reverse("mfa-verify"), {"code": "111111"})
+        response = client.post(reverse("mfa-verify"), {"code": code.upper()})
+
+        assert response.status_code == 302  # typed in capitals, straight after a typo
+
+    def test_the_admin_does_not_show_or_change_second_factors(self, client, personas):
+        from django.contrib import admin
+        from django_otp.plugins.otp_static.models import StaticDevice
+
+        assert not admin.site.is_registered(TOTPDevice)
+        assert not admin.site.is_registered(StaticDevice)
+        client.force_login(personas["state.admin"])
+        assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
+
+    def test_a_token_needs_a_code_typed_now(self, client, personas):
+        worker = personas["outagamie.worker"]
+        client.force_login(worker)
+
+        missing = client.post(reverse("account-token-create"), {"days": 30})
+        wrong = client.post(reverse("account-token-create"), {"days": 30, "code": "000000"})
+
+        assert missing.status_code == wrong.status_code == 400
+        assert "not right" in wrong.text
+        assert not AuthToken.objects.filter(user=worker).exists()

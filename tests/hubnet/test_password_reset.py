@@ -25,22 +25,34 @@ def _fresh_rate_limits():
     cache.clear()
 
 
-def _ask(client: Client, email: str):
-    return client.post(reverse("password_reset"), {"email": email})
+@pytest.fixture
+def ask(monkeypatch, django_capture_on_commit_callbacks):
+    """ask(client, email): ask for a reset link. The email is sent by a Celery task after
+    the request: the real task runs here, with or without a broker, once the request's
+    transaction commits."""
+    from hubnet.tasks import email_send
+
+    monkeypatch.setattr(email_send, "delay", lambda *args: email_send.apply(args))
+
+    def ask(client: Client, email: str):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(reverse("password_reset"), {"email": email})
+
+    return ask
 
 
 def _link() -> str:
     return re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[-1].body).group(1)
 
 
-def test_a_known_address_gets_a_single_use_link_that_ends_sessions_and_tokens(personas):
+def test_a_known_address_gets_a_single_use_link_that_ends_sessions_and_tokens(ask, personas):
     worker = personas["outagamie.worker"]
     AuthToken.objects.create(user=worker)
     elsewhere = Client()
     assert sign_in(elsewhere, "outagamie.worker").status_code == 302
     client = Client()
 
-    response = _ask(client, "Outagamie.Worker@example.org")
+    response = ask(client, "Outagamie.Worker@example.org")
 
     assert response.status_code == 302
     assert response["Location"] == reverse("password_reset_done")
@@ -59,10 +71,10 @@ def test_a_known_address_gets_a_single_use_link_that_ends_sessions_and_tokens(pe
     assert "does not work any more" in again.text
 
 
-def test_an_unknown_address_gets_the_same_answer_and_no_email(personas):
+def test_an_unknown_address_gets_the_same_answer_and_no_email(ask, personas):
     known, unknown = (
-        _ask(Client(), "outagamie.worker@example.org"),
-        _ask(Client(), "nobody@example.org"),
+        ask(Client(), "outagamie.worker@example.org"),
+        ask(Client(), "nobody@example.org"),
     )
 
     assert known.status_code == unknown.status_code == 302
@@ -70,8 +82,8 @@ def test_an_unknown_address_gets_the_same_answer_and_no_email(personas):
     assert len(mail.outbox) == 1
 
 
-def test_the_link_expires_after_an_hour(personas):
-    _ask(Client(), "outagamie.worker@example.org")
+def test_the_link_expires_after_an_hour(ask, personas):
+    ask(Client(), "outagamie.worker@example.org")
     link = _link()
 
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=61)):
@@ -80,9 +92,23 @@ def test_the_link_expires_after_an_hour(personas):
     assert "does not work any more" in response.text
 
 
-def test_each_address_may_ask_only_three_times_an_hour(personas):
+def test_each_address_may_ask_only_three_times_an_hour(ask, personas):
     for _ in range(5):
-        response = _ask(Client(), "outagamie.worker@example.org")
+        response = ask(Client(), "outagamie.worker@example.org")
         assert response.status_code == 302  # the answer never changes
 
     assert len(mail.outbox) == 3
+
+
+def test_behind_the_proxy_each_client_has_its_own_limit(ask, personas, settings):
+    """Every request arrives from the proxy's address; the limit is the client's."""
+    settings.BEHIND_TLS_PROXY = True
+    for n in range(12):
+        client = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+        ask(client, f"nobody{n}@example.org")
+    ask(
+        Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.5"),
+        "outagamie.worker@example.org",
+    )
+
+    assert len(mail.outbox) == 1  # twelve other clients did not use up this one's
