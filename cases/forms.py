@@ -201,7 +201,14 @@ class RouteForm(StatusAwareForm):
         ]
 
 
-class DeclineForm(StatusAwareForm):
+class ConfirmedForm(StatusAwareForm):
+    """A consequential action: the first post asks "are you sure?" (cases.views), the
+    second, from that page, says yes."""
+
+    confirmed = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
+
+class DeclineForm(ConfirmedForm):
     reason = forms.CharField(
         label="Why is the referral declined?", widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -220,7 +227,7 @@ class NoteForm(forms.Form):
     body = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class CloseForm(StatusAwareForm):
+class CloseForm(ConfirmedForm):
     reason = forms.ChoiceField(
         label="Closure reason", choices=[("", "Choose a reason"), *ClosureReason.choices]
     )

@@ -31,7 +31,7 @@ from cases.forms import (
     YouthForm,
     YouthUpdateForm,
 )
-from cases.models import AccessChannel, Status, StepStatus
+from cases.models import AccessChannel, ClosureReason, Status, StepStatus
 from cases.pagination import SORT_LABELS, keyset_page
 from cases.selectors import (
     access_log_by_person,
@@ -457,9 +457,18 @@ def _form_initial(definition, values):
 
 
 def _case_action(
-    form_class, run, *, success: str, form_name: str, gone_after: bool = False, form_kwargs=None
+    form_class,
+    run,
+    *,
+    success: str,
+    form_name: str,
+    gone_after: bool = False,
+    form_kwargs=None,
+    confirm=None,
 ):
-    """A POST that changes a case: door (write), form, one service, redirect or re-render."""
+    """A POST that changes a case: door (write), form, one service, redirect or re-render.
+    With `confirm`, a valid first post shows what `confirm(request, case, form)` renders
+    (are you sure?) and only the post from that page, marked confirmed, runs."""
 
     @require_POST
     @case_worker_required
@@ -467,6 +476,8 @@ def _case_action(
         case = _door(request, case_id, write=True, channel=AccessChannel.ACTION)
         kwargs = form_kwargs(case) if form_kwargs else {}
         form = form_class(request.POST, **kwargs)
+        if form.is_valid() and confirm is not None and not form.cleaned_data.get("confirmed"):
+            return confirm(request, case, form)
         if form.is_valid():
             try:
                 run(request, case, form.cleaned_data)
@@ -513,6 +524,53 @@ case_accept = _case_action(
     success="You accepted case {case.number}.",
     form_name="accept_form",
 )
+
+
+def _confirm_decline(request, case, form) -> HttpResponse:
+    return render(
+        request,
+        "cases/confirm_action.html",
+        {
+            "case": case,
+            "form": form,
+            "action_url": reverse("cases:decline", args=[case.pk]),
+            "title": f"Decline case {case.number}?",
+            "consequence": (
+                "The referral goes back to the hub to be routed elsewhere, and your agency "
+                "no longer sees it."
+            ),
+            "button": "Decline the referral",
+            "danger": True,
+        },
+    )
+
+
+def _confirm_close(request, case, form) -> HttpResponse:
+    unfinished = [
+        step.definition.title
+        for step in case_steps(case)
+        if step.status == StepStatus.PENDING and not step.definition.optional
+    ]
+    return render(
+        request,
+        "cases/confirm_action.html",
+        {
+            "case": case,
+            "form": form,
+            "action_url": reverse("cases:close", args=[case.pk]),
+            "title": f"Close case {case.number}?",
+            "consequence": (
+                f"Reason: {ClosureReason(form.cleaned_data['reason']).label}. Open protocol "
+                "steps are set aside with the closure as the reason; reopening brings them "
+                "back."
+            ),
+            "unfinished": unfinished,
+            "button": "Close the case",
+            "danger": bool(unfinished),
+        },
+    )
+
+
 case_decline = _case_action(
     DeclineForm,
     lambda request, case, data: services.case_decline(
@@ -524,6 +582,7 @@ case_decline = _case_action(
     success="Case {case.number} was declined and returned to the hub.",
     form_name="decline_form",
     gone_after=True,
+    confirm=_confirm_decline,
 )
 case_assign = _case_action(
     AssignForm,
@@ -556,6 +615,7 @@ case_close = _case_action(
     ),
     success="Case {case.number} closed.",
     form_name="close_form",
+    confirm=_confirm_close,
 )
 case_reopen = _case_action(
     ReopenForm,

@@ -300,7 +300,7 @@ class TestAgencyActions:
 
         response = client.post(
             reverse("cases:decline", args=[routed_case.pk]),
-            {"expected_status": "routed", "reason": "Not ours"},
+            {"expected_status": "routed", "reason": "Not ours", "confirmed": "on"},
             follow=True,
         )
 
@@ -325,7 +325,7 @@ class TestAgencyActions:
         client = client_for(personas["outagamie.worker"])
         response = client.post(
             reverse("cases:decline", args=[routed_case.pk]),
-            {"expected_status": "routed", "reason": "Wrong county"},
+            {"expected_status": "routed", "reason": "Wrong county", "confirmed": "on"},
         )
         assert response["Location"] == reverse("cases:list")
         assert client.get(reverse("cases:detail", args=[routed_case.pk])).status_code == 404
@@ -477,3 +477,50 @@ class TestCaseList:
         assert new.number not in section("unrouted")
         assert declined.number in section("declined")
         assert active.number not in section("new") + section("awaiting")
+
+
+class TestConsequentialActionsAreConfirmed:
+    """Closing and declining ask first; closing names the required steps not done."""
+
+    def test_closing_asks_first_and_names_the_required_steps_not_done(
+        self, client_for, personas, make_case
+    ):
+        from cases.models import CaseStep
+
+        case = make_case(county="Outagamie", status=Status.ACTIVE)
+        client = client_for(personas["hub2.specialist"])
+        data = {"expected_status": "active", "reason": "services_completed", "note": "Done"}
+        unfinished = CaseStep.objects.filter(
+            case=case, status="pending", definition__optional=False
+        ).values_list("definition__title", flat=True)
+        assert unfinished  # a new case has required steps to do
+
+        first = client.post(reverse("cases:close", args=[case.pk]), data)
+
+        assert first.status_code == 200
+        assert f"Close case {case.number}?" in first.text
+        assert "These required protocol steps are not done" in first.text
+        for title in unfinished:
+            assert title in first.text
+        case.refresh_from_db()
+        assert case.status == Status.ACTIVE  # nothing happened yet
+
+        second = client.post(reverse("cases:close", args=[case.pk]), {**data, "confirmed": "on"})
+
+        assert second.status_code == 302
+        case.refresh_from_db()
+        assert case.status == Status.CLOSED
+
+    def test_declining_asks_first(self, client_for, personas, routed_case):
+        client = client_for(personas["outagamie.worker"])
+
+        response = client.post(
+            reverse("cases:decline", args=[routed_case.pk]),
+            {"expected_status": "routed", "reason": "Wrong county"},
+        )
+
+        assert response.status_code == 200
+        assert "Decline the referral" in response.text
+        assert 'name="reason" value="Wrong county"' in response.text
+        routed_case.refresh_from_db()
+        assert routed_case.status == Status.ROUTED
