@@ -546,11 +546,11 @@ def _confirm_decline(request, case, form) -> HttpResponse:
 
 
 def _confirm_close(request, case, form) -> HttpResponse:
-    unfinished = [
-        step.definition.title
-        for step in case_steps(case)
-        if step.status == StepStatus.PENDING and not step.definition.optional
-    ]
+    unfinished = list(
+        case.steps.filter(status=StepStatus.PENDING, definition__optional=False)
+        .order_by("definition__order")
+        .values_list("definition__title", flat=True)
+    )
     return render(
         request,
         "cases/confirm_action.html",

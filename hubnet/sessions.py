@@ -11,6 +11,7 @@ The session remembers when it signed in and when it last saw activity; a request
 either limit signs the person out and sends them to sign in again, saying why.
 """
 
+import functools
 import time
 
 from django.conf import settings
@@ -27,6 +28,12 @@ SIGNED_IN_AT = "hubnet_signed_in_at"
 LAST_ACTIVE_AT = "hubnet_last_active_at"
 # Activity is written to the session at most this often, not on every request.
 TOUCH_EVERY = 60
+
+
+@functools.cache
+def _script_paths() -> tuple[str, str]:
+    """The page script's own URLs (status, keepalive), looked up once."""
+    return reverse("session-status"), reverse("session-keepalive")
 
 
 @receiver(user_logged_in)
@@ -57,7 +64,7 @@ class SessionLimitsMiddleware:
         if request.user.is_authenticated:
             # Asking how long is left is not activity (a second tab's check must not
             # keep the first one signed in).
-            passive = request.path_info == reverse("session-status")
+            passive = request.path_info == _script_paths()[0]
             ends = session_ends(request)
             now = time.time()
             if ends is None:  # signed in before these limits existed: start counting now
@@ -69,7 +76,7 @@ class SessionLimitsMiddleware:
         return self.get_response(request)
 
     def _sign_out(self, request: HttpRequest, *, idle: bool) -> HttpResponse:
-        if request.path_info in (reverse("session-status"), reverse("session-keepalive")):
+        if request.path_info in _script_paths():
             # The page's own script: it reloads, and that request signs out with the reason.
             return JsonResponse({"detail": "The session has ended."}, status=401)
         path = request.get_full_path()

@@ -180,64 +180,66 @@ def membership_end(request: HttpRequest, membership_id: int) -> HttpResponse:
     )
 
 
-@require_POST
-def person_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
-    _people_manager(request)
+def _person_action(request, user_id, *, guard, form_class, form_name, run, success):
+    """A POST about one account with a reason: who may (`guard`), the form, one service
+    (`run(person, actor, reason)`), then the person's page with a message, or the page
+    again with the form's errors."""
+    guard(request)
     person = _person(request, user_id)
-    form = DeactivateForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.user_deactivate(
-                user=person, actor=request.user, reason=form.cleaned_data["reason"]
-            )
+            run(user=person, actor=request.user, reason=form.cleaned_data["reason"])
         except (ValidationError, PermissionDenied) as exc:
             errors_to_forms(exc, form)
         else:
-            messages.success(
-                request,
-                f"{person.get_full_name() or person} is deactivated: signed out everywhere, "
-                "API tokens deleted, memberships ended.",
-            )
+            messages.success(request, success.format(name=person.get_full_name() or person))
             return redirect("people:detail", user_id=person.pk)
-    return _render_person(request, person, forms={"deactivate_form": form}, status=400)
+    return _render_person(request, person, forms={form_name: form}, status=400)
+
+
+@require_POST
+def person_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    return _person_action(
+        request,
+        user_id,
+        guard=_people_manager,
+        form_class=DeactivateForm,
+        form_name="deactivate_form",
+        run=services.user_deactivate,
+        success=(
+            "{name} is deactivated: signed out everywhere, API tokens deleted, memberships ended."
+        ),
+    )
 
 
 @require_POST
 def person_mfa_reset(request: HttpRequest, user_id: int) -> HttpResponse:
-    _account_administrator(request)
-    person = _person(request, user_id)
-    form = MfaResetForm(request.POST)
-    if form.is_valid():
-        try:
-            services.mfa_reset(user=person, actor=request.user, reason=form.cleaned_data["reason"])
-        except (ValidationError, PermissionDenied) as exc:
-            errors_to_forms(exc, form)
-        else:
-            messages.success(
-                request,
-                f"{person.get_full_name() or person}'s second factor is reset: they are "
-                "signed out and set up a new one when they next sign in.",
-            )
-            return redirect("people:detail", user_id=person.pk)
-    return _render_person(request, person, forms={"mfa_reset_form": form}, status=400)
+    return _person_action(
+        request,
+        user_id,
+        guard=_account_administrator,
+        form_class=MfaResetForm,
+        form_name="mfa_reset_form",
+        run=services.mfa_reset,
+        success=(
+            "{name}'s second factor is reset: they are signed out and set up a new one "
+            "when they next sign in."
+        ),
+    )
 
 
 @require_POST
 def person_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
-    _account_administrator(request)
-    person = _person(request, user_id)
-    form = UnlockForm(request.POST)
-    if form.is_valid():
-        try:
-            services.lockout_clear(
-                user=person, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            errors_to_forms(exc, form)
-        else:
-            messages.success(request, f"{person.get_full_name() or person} can sign in again.")
-            return redirect("people:detail", user_id=person.pk)
-    return _render_person(request, person, forms={"unlock_form": form}, status=400)
+    return _person_action(
+        request,
+        user_id,
+        guard=_account_administrator,
+        form_class=UnlockForm,
+        form_name="unlock_form",
+        run=services.lockout_clear,
+        success="{name} can sign in again.",
+    )
 
 
 @require_http_methods(["GET", "POST"])
