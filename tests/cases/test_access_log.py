@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import access_log, services, views
+from cases import access_log, services
 from cases.models import (
     AccessChannel,
     Case,
@@ -25,6 +25,8 @@ from cases.models import (
     Status,
 )
 from cases.selectors import get_case_for_user
+from cases.views import access as access_views
+from cases.views import lists as list_views
 from regions.models import Agency, County
 
 pytestmark = pytest.mark.django_db
@@ -190,7 +192,7 @@ def test_a_case_list_logs_exactly_the_cases_it_shows_in_one_insert(
     for _ in range(25):
         make_case(status=Status.RECEIVED)
     at_30, shown, looks = show()
-    assert len(shown) == views.PAGE_SIZE < 30  # the page shown, not the whole caseload
+    assert len(shown) == list_views.PAGE_SIZE < 30  # the page shown, not the whole caseload
     assert looks == {(case_id, AccessChannel.LIST, True) for case_id in shown}
     inserts = [q for q in at_30 if 'INSERT INTO "cases_caseaccess"' in q["sql"]]
     assert len(inserts) == 1
@@ -296,7 +298,7 @@ def test_the_access_log_pages_through_every_entry_and_names_each_channel(
     access_log.record(
         case_id=routed_case.pk, user=brown, channel="page", granted=False, ip_address=None
     )
-    monkeypatch.setattr(views, "ACCESS_LOG_PAGE_SIZE", 2)
+    monkeypatch.setattr(access_views, "ACCESS_LOG_PAGE_SIZE", 2)
     client = client_for(hub)
 
     url, entries, first = reverse("cases:access-log", args=[routed_case.pk]), [], None

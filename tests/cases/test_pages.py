@@ -424,25 +424,21 @@ class TestCaseList:
         assert brown.number in text
         assert outagamie.number not in text
 
-    def test_keyset_pages_do_not_overlap(self, client_for, personas, make_case):
-        from cases import views
+    def test_keyset_pages_do_not_overlap(self, client_for, personas, make_case, monkeypatch):
+        from cases.views import lists
 
         numbers = [make_case(county="Outagamie").number for _ in range(7)]
         client = client_for(personas["hub2.specialist"])
-        original = views.PAGE_SIZE
-        views.PAGE_SIZE = 3
-        try:
-            seen = []
-            url = reverse("cases:list") + "?sort=number"
-            for _ in range(3):
-                response = client.get(url)
-                seen += [n for n in numbers if f"{n}</a>" in response.text]
-                if 'rel="next"' not in response.text:
-                    break
-                next_link = re.search(r'href="([^"]+)" rel="next"', response.text).group(1)
-                url = reverse("cases:list") + html.unescape(next_link)
-        finally:
-            views.PAGE_SIZE = original
+        monkeypatch.setattr(lists, "PAGE_SIZE", 3)
+        seen = []
+        url = reverse("cases:list") + "?sort=number"
+        for _ in range(3):
+            response = client.get(url)
+            seen += [n for n in numbers if f"{n}</a>" in response.text]
+            if 'rel="next"' not in response.text:
+                break
+            next_link = re.search(r'href="([^"]+)" rel="next"', response.text).group(1)
+            url = reverse("cases:list") + html.unescape(next_link)
         assert seen == sorted(numbers)
 
     def test_query_count_does_not_grow_with_the_caseload(self, client_for, personas, make_case):

@@ -1,57 +1,36 @@
-"""Case pages. Thin: parse, go through the door or call one service, render."""
+"""One case: its page, the actions on it, routing and protocol steps."""
 
 import datetime
-import json
-from functools import wraps
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases import access_log, services
-from cases.filters import CaseFilter, case_filter_counties
+from cases import services
 from cases.forms import (
     AssignForm,
     CloseForm,
     ConsentForm,
     DeclineForm,
-    LinkedYouthForm,
     NoteForm,
-    ReferralForm,
     ReopenForm,
     RouteForm,
     ScreenForm,
     SkipForm,
     StatusAwareForm,
-    YouthForm,
     YouthUpdateForm,
 )
-from cases.models import AccessChannel, ClosureReason, Status, StepStatus
-from cases.pagination import SORT_LABELS, keyset_page
+from cases.models import AccessChannel, ClosureReason, StepStatus
 from cases.selectors import (
-    access_log_by_person,
-    case_access_log,
     case_notes,
     case_rights,
     case_steps,
     case_timeline,
-    cases_visible_to,
-    get_case_for_user,
-    hub_queue,
-    linkable_youth,
-    log_denied_access,
-    notifications_of,
-    overdue_step_counts,
-    overdue_steps_in_regions,
     pending_screening_step,
-    steps_summary,
-    work_regions_of,
-    youth_matches,
 )
 from cases.steps import (
     SCREENING_STEP_KEY,
@@ -60,285 +39,16 @@ from cases.steps import (
     step_state,
     values_display,
 )
+from cases.views.common import case_worker_required, door
 from hubnet.forms import errors_to_forms
-from hubnet.http import client_ip
 from protocols.models import FieldKind
-from regions.models import Agency, Role
-from regions.selectors import memberships_of
-
-PAGE_SIZE = 25
-ACCESS_LOG_PAGE_SIZE = 100
-OVERDUE_SHOWN = 50  # the hub queue lists this many overdue steps; its counts count them all
-CASE_ROLES = {Role.HUB_SPECIALIST, Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR}
-
-
-def case_worker_required(view):
-    """Case pages are for hub specialists and agency staff only.
-
-    Anyone else (a state administrator, a user without membership) gets a
-    friendly page saying why, and an attempt on a case is logged as denied.
-    """
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        roles = {m.role for m in memberships_of(request.user)}
-        if not roles & CASE_ROLES:
-            if "case_id" in kwargs:
-                log_denied_access(
-                    request.user,
-                    kwargs["case_id"],
-                    channel=AccessChannel.PAGE,
-                    ip_address=client_ip(request),
-                )
-            template = (
-                "cases/state_admin_no_cases.html"
-                if Role.STATE_ADMIN in roles
-                else "cases/no_case_access.html"
-            )
-            return render(request, template, status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def hub_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not work_regions_of(request.user):
-            raise PermissionDenied("Only hub specialists log referrals and see the hub queue.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _door(request, case_id, *, write=False, channel=AccessChannel.PAGE):
-    return get_case_for_user(
-        request.user, case_id, write=write, channel=channel, ip_address=client_ip(request)
-    )
-
-
-def _shown(request, cases, channel: str) -> None:
-    """Log that these cases (or ids) were shown with the youth's name: exactly the rows the
-    response renders, in the request's one insert."""
-    access_log.record_many(
-        cases, user=request.user, channel=channel, ip_address=client_ip(request)
-    )
-
-
-# ----------------------------------------------------------------------------- lists
-
-
-@require_GET
-@case_worker_required
-def case_list(request: HttpRequest) -> HttpResponse:
-    visible = cases_visible_to(request.user)
-    case_filter = CaseFilter(request.GET, queryset=visible, request=request)
-    case_filter.form.fields["county"].widget = _county_select(visible)
-    sort = request.GET.get("sort", "newest")
-    page = keyset_page(
-        steps_summary(
-            case_filter.qs if case_filter.is_valid() else visible.none(),
-            timezone.now(),
-            user=request.user,
-        ),
-        sort=sort,
-        after=request.GET.get("after"),
-        size=PAGE_SIZE,
-    )
-    searching = bool(request.GET.get("q", "").strip())
-    _shown(request, page.items, AccessChannel.SEARCH if searching else AccessChannel.LIST)
-    query = request.GET.copy()
-    query.pop("after", None)
-    return render(
-        request,
-        "cases/case_list.html",
-        {
-            "filter": case_filter,
-            "page": page,
-            "sort": sort if sort in SORT_LABELS else "newest",
-            "sort_labels": SORT_LABELS,
-            "query": query.urlencode(),
-        },
-    )
-
-
-def _county_select(visible):
-    return forms.Select(choices=case_filter_counties(visible))
-
-
-@require_GET
-@case_worker_required
-@hub_required
-def hub_queue_view(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    cases = list(
-        steps_summary(hub_queue(request.user), now, user=request.user).order_by("opened_at", "id")
-    )
-    sections = [
-        ("new", "New referrals to screen", Status.RECEIVED),
-        ("unrouted", "Screened, not yet routed", Status.SCREENED),
-        ("declined", "Declined by an agency, to route again", Status.DECLINED),
-        ("awaiting", "Routed, awaiting acceptance", Status.ROUTED),
-    ]
-    grouped = [
-        (key, title, [c for c in cases if c.status == status]) for key, title, status in sections
-    ]
-    _shown(request, cases, AccessChannel.LIST)
-    # The overdue steps name their cases by number only: no youth's name, no row.
-    overdue = list(overdue_steps_in_regions(request.user, now)[:OVERDUE_SHOWN])
-    return render(
-        request,
-        "cases/hub_queue.html",
-        {
-            "sections": grouped,
-            "overdue": overdue,
-            "overdue_counts": overdue_step_counts(request.user, now),
-            "now": now,
-        },
-    )
-
-
-# ----------------------------------------------------------------------------- intake
-
-
-REFERRAL_FIELDS = (
-    "received_at",
-    "source",
-    "reporter_name",
-    "reporter_contact",
-    "narrative",
-    "suspected_exploitation",
-    "imminent_danger",
-)
-
-
-@require_http_methods(["GET", "POST"])
-@case_worker_required
-@hub_required
-def referral_new(request: HttpRequest) -> HttpResponse:
-    regions = work_regions_of(request.user)
-    youth_form_class = (
-        LinkedYouthForm if request.POST.get("referral-existing_youth") else YouthForm
-    )
-    youth_form = youth_form_class(request.POST or None, prefix="youth")
-    referral_form = ReferralForm(request.POST or None, prefix="referral")
-    linked = None
-    if request.method == "POST":
-        referral_form.is_valid()
-        linked_id = request.POST.get("referral-existing_youth")
-        linked = linkable_youth(request.user, linked_id)
-        if linked_id and linked is None:
-            referral_form.add_error(None, "The youth chosen to link is not one of your records.")
-        # Linked: only what was typed is checked (the record's own fields are shown
-        # read-only and not sent); the service refuses anything that disagrees with it.
-        youth_ok = youth_form.is_valid()
-        if youth_ok and not referral_form.errors:
-            data = referral_form.cleaned_data
-            try:
-                case = services.referral_create(
-                    logged_by=request.user,
-                    youth=linked,
-                    youth_data=youth_form.typed() if linked else youth_form.cleaned_data,
-                    referral_data={k: data[k] for k in REFERRAL_FIELDS},
-                    indicators=list(data["indicators"]),
-                    handover=data["handover"],
-                )
-            except ValidationError as exc:
-                errors_to_forms(exc, youth_form, referral_form)
-            else:
-                if case.region_id not in {r.pk for r in regions}:
-                    messages.success(
-                        request,
-                        f"Referral logged as case {case.number} and handed to Hub "
-                        f"{case.region.number}'s queue.",
-                    )
-                    return redirect("cases:hub-queue")
-                messages.success(request, f"Referral logged as case {case.number}.")
-                return redirect("cases:detail", case_id=case.pk)
-    status = 400 if request.method == "POST" else 200
-    if linked:  # shown again, read-only, beside the form
-        _shown(request, [linked.latest_case_id], AccessChannel.MATCH)
-    return render(
-        request,
-        "cases/referral_form.html",
-        {
-            "youth_form": youth_form,
-            "referral_form": referral_form,
-            "linked_youth": linked,
-            "linked_record": _youth_record_json(linked) if linked else "",
-            "own_regions": " ".join(str(r.number) for r in regions),
-            "handover_needed": _lives_elsewhere(youth_form, linked, regions),
-        },
-        status=status,
-    )
-
-
-def _lives_elsewhere(youth_form, linked, regions) -> bool:
-    """Whether the youth's county (as sent, or the linked record's) is in another hub's
-    region, so the page offers the hand-over (referral.js decides the same live)."""
-    county = linked.county if linked else getattr(youth_form, "cleaned_data", {}).get("county")
-    return county is not None and county.region_id not in {r.pk for r in regions}
-
-
-def _youth_record_json(youth) -> str:
-    """A youth's record as the referral page shows it read-only while linked (referral.js).
-    Only for a youth the user may see, and never the address (the match list sends this
-    for every youth it offers)."""
-    return json.dumps(
-        {
-            "legal_first_name": youth.legal_first_name,
-            "legal_last_name": youth.legal_last_name,
-            "preferred_name": youth.preferred_name,
-            "date_of_birth": youth.date_of_birth.isoformat() if youth.date_of_birth else "",
-            "estimated_age": youth.estimated_age if youth.estimated_age is not None else "",
-            "gender": youth.gender,
-            "race_ethnicity": youth.race_ethnicity,
-            "county": youth.county_id,
-            "tribe": youth.tribe_id or "",
-            "languages": youth.languages,
-            "safe_at_home": youth.safe_at_home,
-            "missing_from_care": youth.missing_from_care,
-        }
-    )
-
-
-@require_GET
-@case_worker_required
-@hub_required
-def youth_match_list(request: HttpRequest) -> HttpResponse:
-    """HTMX: youth already known in the region who may be the one being referred."""
-    params = request.GET
-    form = YouthForm(
-        QueryDict(mutable=True) | {k: v for k, v in params.items() if k.startswith("youth-")},
-        prefix="youth",
-    )
-    born = form["date_of_birth"].value() or None
-    try:
-        born = form.fields["date_of_birth"].clean(born) if born else None
-    except ValidationError:
-        born = None
-    matches = youth_matches(
-        request.user,
-        region_ids=[r.pk for r in work_regions_of(request.user)],
-        first=params.get("youth-legal_first_name", ""),
-        last=params.get("youth-legal_last_name", ""),
-        born=born,
-    )
-    rows = [
-        (youth, Status(youth.latest_case_status).label, _youth_record_json(youth))
-        for youth in matches
-    ]
-    _shown(request, [youth.latest_case_id for youth, _, _ in rows], AccessChannel.MATCH)
-    return render(request, "cases/partials/youth_matches.html", {"matches": rows})
-
-
-# ----------------------------------------------------------------------------- one case
+from regions.models import Agency
 
 
 @require_GET
 @case_worker_required
 def case_detail(request: HttpRequest, case_id) -> HttpResponse:
-    case = _door(request, case_id)
+    case = door(request, case_id)
     return _render_case(request, case)
 
 
@@ -473,7 +183,7 @@ def _case_action(
     @require_POST
     @case_worker_required
     def view(request: HttpRequest, case_id) -> HttpResponse:
-        case = _door(request, case_id, write=True, channel=AccessChannel.ACTION)
+        case = door(request, case_id, write=True, channel=AccessChannel.ACTION)
         kwargs = form_kwargs(case) if form_kwargs else {}
         form = form_class(request.POST, **kwargs)
         if form.is_valid() and confirm is not None and not form.cleaned_data.get("confirmed"):
@@ -641,7 +351,7 @@ case_consent = _case_action(
 @require_http_methods(["GET", "POST"])
 @case_worker_required
 def case_route(request: HttpRequest, case_id) -> HttpResponse:
-    case = _door(request, case_id, write=True, channel=AccessChannel.ACTION)
+    case = door(request, case_id, write=True, channel=AccessChannel.ACTION)
     if not case_rights(request.user, case).is_hub:
         raise PermissionDenied("Only the region's hub specialists route cases.")
     form = RouteForm(request.POST or None, case=case, initial={"expected_status": case.status})
@@ -668,21 +378,6 @@ def case_route(request: HttpRequest, case_id) -> HttpResponse:
     return render(request, "cases/route.html", {"case": case, "form": form}, status=status)
 
 
-@require_GET
-@case_worker_required
-def case_access_log_view(request: HttpRequest, case_id) -> HttpResponse:
-    case = _door(request, case_id)
-    accesses = case_access_log(request.user, case)
-    page = keyset_page(
-        accesses, order=("-at", "-id"), after=request.GET.get("after"), size=ACCESS_LOG_PAGE_SIZE
-    )
-    return render(
-        request,
-        "cases/access_log.html",
-        {"case": case, "page": page, "people": access_log_by_person(accesses)},
-    )
-
-
 STEP_SERVICES = {
     "complete": (services.case_step_complete, "recorded"),
     "correct": (services.case_step_correct, "corrected"),
@@ -693,7 +388,7 @@ STEP_SERVICES = {
 @case_worker_required
 def case_step(request: HttpRequest, case_id, step_key: str, action: str) -> HttpResponse:
     """Complete, correct or skip a protocol step (its owner only)."""
-    case = _door(request, case_id, write=True, channel=AccessChannel.ACTION)
+    case = door(request, case_id, write=True, channel=AccessChannel.ACTION)
     try:
         if action == "skip":
             reason = request.POST.get(f"skip-{step_key}-reason", "")
@@ -729,7 +424,7 @@ def case_step(request: HttpRequest, case_id, step_key: str, action: str) -> Http
 @require_POST
 @case_worker_required
 def case_youth_update(request: HttpRequest, case_id) -> HttpResponse:
-    case = _door(request, case_id, write=True, channel=AccessChannel.ACTION)
+    case = door(request, case_id, write=True, channel=AccessChannel.ACTION)
     form = YouthUpdateForm(request.POST)
     if not form.is_valid():
         return _render_case(
@@ -747,17 +442,3 @@ def case_youth_update(request: HttpRequest, case_id) -> HttpResponse:
     else:
         messages.success(request, "Youth details updated; the protocol checklist follows.")
     return redirect("cases:detail", case_id=case.pk)
-
-
-@require_GET
-def notification_list(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's own notifications (deadline alerts)."""
-    notices = list(notifications_of(request.user)[:200])
-    return render(request, "cases/notifications.html", {"notices": notices})
-
-
-@require_POST
-def notifications_read(request: HttpRequest) -> HttpResponse:
-    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
-    messages.success(request, "All notifications marked as read.")
-    return redirect("cases:notifications")
