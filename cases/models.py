@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases.audit import append_only_triggers
+from hubnet.text import fold
 from regions.models import Agency, County, Region, Tribe
 
 
@@ -86,6 +87,26 @@ class Youth(models.Model):
     address = models.CharField(max_length=200, blank=True)
     missing_from_care = models.BooleanField("missing from care", default=False)
     languages = models.CharField(max_length=120, blank=True, help_text="e.g. English, Spanish")
+    guardian_name = models.CharField("guardian or caregiver", max_length=120, blank=True)
+    guardian_relationship = models.CharField(
+        "relationship to the youth",
+        max_length=60,
+        blank=True,
+        help_text="e.g. mother, foster parent",
+    )
+    guardian_contact = models.CharField("guardian's phone or email", max_length=120, blank=True)
+    current_location = models.CharField(
+        "where the youth is now",
+        max_length=200,
+        blank=True,
+        help_text="e.g. at school, in a hospital, with a relative, unknown.",
+    )
+    name_folded = models.CharField(
+        max_length=300,
+        blank=True,
+        editable=False,
+        help_text="The names without case or accents, for search (set on save).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -100,6 +121,15 @@ class Youth(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    NAME_FIELDS = ("legal_first_name", "legal_last_name", "preferred_name")
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_folded = fold(" ".join(getattr(self, f) for f in self.NAME_FIELDS))
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(self.NAME_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "name_folded"}
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:
@@ -181,6 +211,12 @@ class Referral(models.Model):
     reporter_contact = models.CharField(
         max_length=200, blank=True, help_text="Phone or email of the person who reported."
     )
+    reporter_folded = models.CharField(
+        max_length=120,
+        blank=True,
+        editable=False,
+        help_text="The reporter's name without case or accents, for search (set on save).",
+    )
     narrative = models.TextField("concerns", help_text="What was observed or reported.")
     indicators = models.ManyToManyField(Indicator, blank=True, related_name="+")
     suspected_exploitation = models.CharField(
@@ -194,6 +230,13 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"Referral received {self.received_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.reporter_folded = fold(self.reporter_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "reporter_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "reporter_folded"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.received_at and self.received_at > timezone.now():
@@ -312,6 +355,11 @@ class Case(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closure_reason = models.CharField(max_length=30, choices=ClosureReason.choices, blank=True)
+    unsafe_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while the latest safety check says the youth is not safe right now.",
+    )
 
     class Meta:
         ordering = ["-opened_at", "-id"]

@@ -32,6 +32,7 @@ from cases.models import (
     Referral,
     Youth,
 )
+from hubnet.text import fold
 
 WINDOW = datetime.timedelta(days=730)  # the dashboards' eight quarters, and a little more
 BATCH = 1000
@@ -143,13 +144,15 @@ class Command(BaseCommand):
 
             youth_id, referral_id, case_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
             born = template.youth["date_of_birth"]
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             youth.append(
                 Youth(
                     **{
                         **template.youth,
                         "id": youth_id,
-                        "legal_first_name": rng.choice(FIRST_NAMES),
-                        "legal_last_name": rng.choice(LAST_NAMES),
+                        "legal_first_name": first,
+                        "legal_last_name": last,
+                        "name_folded": fold(f"{first} {last} {template.youth['preferred_name']}"),
                         "date_of_birth": born + shift if born else None,
                     }
                 )
