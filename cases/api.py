@@ -74,9 +74,20 @@ class YouthSerializer(serializers.ModelSerializer):
             "safe_at_home",
             "missing_from_care",
             "address",
+            "current_location",
+            "guardian_name",
+            "guardian_relationship",
+            "guardian_contact",
         ]
         read_only_fields = ["id"]
-        extra_kwargs = {"address": {"help_text": "Empty in answers for Safe at Home youth."}}
+        # Left out, gender, race/ethnicity (and a referral's suspected exploitation) are
+        # "unknown": the page asks for an answer; a script may not know it.
+        extra_kwargs = {
+            "address": {"help_text": "Empty in answers for Safe at Home youth."},
+            "guardian_contact": {
+                "help_text": "Shown for Safe at Home youth too: it is not where they live."
+            },
+        }
 
     def to_representation(self, youth):
         data = super().to_representation(youth)

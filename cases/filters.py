@@ -8,16 +8,19 @@ from django.core.validators import RegexValidator
 
 from cases.models import OPEN_STATUSES, Status
 from cases.selectors import case_search_condition
-from regions.models import Agency
+from regions.models import Agency, County, Tribe
 
 
 class CaseFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
-        choices=[("open", "All open"), *Status.choices],
+        choices=[("open", "Open"), *Status.choices],
         method="filter_status",
-        empty_label="Any status",
+        empty_label="Any status, closed included",
     )
     county = django_filters.CharFilter(field_name="county__fips", label="County (FIPS code)")
+    tribe = django_filters.ModelChoiceFilter(
+        queryset=Tribe.objects.all(), field_name="youth__tribe", label="Tribe (id)"
+    )
     region = django_filters.NumberFilter(field_name="region__number", label="Region (1-7)")
     agency = django_filters.ModelChoiceFilter(queryset=Agency.objects.all(), label="Agency id")
     worker = django_filters.CharFilter(
@@ -25,7 +28,9 @@ class CaseFilter(django_filters.FilterSet):
         label="Assigned worker ('me', 'none' or a user id)",
         validators=[RegexValidator(r"^(me|none|[0-9]{1,18})$", "Use 'me', 'none' or a user id.")],
     )
-    q = django_filters.CharFilter(method="filter_q", label="Search: case number or youth's name")
+    q = django_filters.CharFilter(
+        method="filter_q", label="Search: case number, youth's or reporter's name"
+    )
 
     def filter_status(self, queryset, name, value):
         if value == "open":
@@ -43,7 +48,22 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(case_search_condition(value)) if value.strip() else queryset
 
 
-def case_filter_counties(cases):
-    """(FIPS, name) of the counties the visible cases are in, for the county filter."""
-    rows = cases.order_by("county__name").values_list("county__fips", "county__name").distinct()
-    return [("", "Any county"), *rows]
+def case_filter_counties(region_ids) -> list:
+    """The county filter's choices: the user's own regions' counties first, then the rest
+    (a case can follow a youth elsewhere). Reference data only: no scan of the cases."""
+    counties = list(County.objects.order_by("name").values_list("fips", "name", "region_id"))
+    own = [(fips, name) for fips, name, region in counties if region in region_ids]
+    other = [(fips, name) for fips, name, region in counties if region not in region_ids]
+    if not own:
+        return [("", "Any county"), *other]
+    return [("", "Any county"), ("Your region", own), ("Other counties", other)]
+
+
+def case_filter_tribes(region_ids) -> list:
+    """The tribe filter's choices, the user's own regions' tribes first."""
+    tribes = list(Tribe.objects.order_by("name").values_list("pk", "name", "primary_region_id"))
+    own = [(pk, name) for pk, name, region in tribes if region in region_ids]
+    other = [(pk, name) for pk, name, region in tribes if region not in region_ids]
+    if not own:
+        return [("", "Any tribe"), *other]
+    return [("", "Any tribe"), ("Your region", own), ("Other tribes", other)]

@@ -11,6 +11,7 @@ grants. Superusers get nothing for free: a case is never visible without one
 of those.
 """
 
+import datetime
 import uuid
 from dataclasses import dataclass
 
@@ -22,12 +23,14 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     Max,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Window,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -42,12 +45,15 @@ from cases.models import (
     CaseGrant,
     CaseNote,
     CaseStep,
+    Consent,
+    Notification,
     Referral,
     Status,
     StepStatus,
     Youth,
 )
-from cases.steps import SCREENING_STEP_KEY
+from cases.steps import DUE_SOON, SCREENING_STEP_KEY
+from hubnet.text import fold
 from protocols.models import Owner, StepDefinition
 from regions.models import (
     AgencyUserObjectPermission,
@@ -356,13 +362,53 @@ def overdue_step_counts(user: AbstractBaseUser, now) -> dict[str, int]:
     counts = (
         overdue_steps_in_regions(user, now)
         .order_by()
-        .aggregate(total=Count("pk"), agency=Count("pk", filter=AGENCY_OWNED_STEP))
+        .aggregate(
+            total=Count("pk"),
+            agency=Count("pk", filter=AGENCY_OWNED_STEP),
+            cases=Count("case", distinct=True),
+        )
     )
     return {**counts, "hub": counts["total"] - counts["agency"]}
 
 
-def notifications_of(user: AbstractBaseUser):
-    return user.notifications.select_related("case").order_by("-created_at", "-id")
+def overdue_cases_in_regions(user: AbstractBaseUser, now, *, limit: int) -> list[dict]:
+    """The `limit` cases of `overdue_steps_in_regions` whose steps are longest overdue,
+    each as {"case", "steps"} with its overdue steps, longest overdue first. Two queries,
+    whatever the number of cases or steps."""
+    steps = overdue_steps_in_regions(user, now)
+    first = list(
+        steps.order_by()
+        .values("case")
+        .annotate(first_due=Min("due_at"))
+        .order_by("first_due", "case")
+        .values_list("case", flat=True)[:limit]
+    )
+    grouped: dict = {case_id: [] for case_id in first}
+    for step in steps.filter(case_id__in=first).select_related("case"):
+        grouped[step.case_id].append(step)
+    return [{"case": rows[0].case, "steps": rows} for rows in grouped.values() if rows]
+
+
+def notifications_of(user: AbstractBaseUser, *, show: str = "all", now=None):
+    """`user`'s own notifications about cases they can still see, grouped by case (the case
+    with the newest notice first) and newest first within a case, the step each is about
+    joined in.
+
+    `show` narrows them (`NOTIFICATION_FILTERS`): "unread"; "overdue", about a step still to
+    do whose deadline has passed; "due_soon", about a step still to do and due within the
+    next 4 hours. Overdue and due soon are the step's state at `now`, not the alert's: a
+    notice about a step since done is neither. A notice about a case routed away or a
+    membership ended is left out (and comes back if the access does).
+    """
+    notices = _visible_notifications(user).filter(
+        _notification_condition(show, now or timezone.now())
+    )
+    return notices.select_related("case", "alert__step__definition").order_by(
+        Window(Max("created_at"), partition_by=[F("case_id")]).desc(),
+        "case_id",
+        "-created_at",
+        "-id",
+    )
 
 
 def case_notes(case: Case) -> QuerySet[CaseNote]:
@@ -382,7 +428,7 @@ def access_log_by_person(accesses: QuerySet[CaseAccess]) -> QuerySet:
     shown the case, how often refused, first and last time. One query."""
     return (
         accesses.order_by()
-        .values("user__username", "user__first_name", "user__last_name")
+        .values("user_id", "user__username", "user__first_name", "user__last_name")
         .annotate(
             shown=Count("pk", filter=Q(granted=True)),
             refused=Count("pk", filter=Q(granted=False)),
@@ -394,19 +440,20 @@ def access_log_by_person(accesses: QuerySet[CaseAccess]) -> QuerySet:
 
 
 def case_search_condition(query: str) -> Q:
-    """Matches a case number, or every word against the youth's names."""
-    query = query.strip()
-    condition = Q(number__icontains=query)
-    words = query.split()
-    if words:
-        names = Q()
-        for word in words:
-            names &= (
-                Q(youth__legal_first_name__icontains=word)
-                | Q(youth__legal_last_name__icontains=word)
-                | Q(youth__preferred_name__icontains=word)
-            )
-        condition |= names
+    """Cases every word of `query` finds in the youth's names (legal and preferred), the
+    reporter's name or the case number, ignoring case and accents ("Díaz" finds "Diaz" and
+    "diaz" finds "Díaz"). Only ever narrows a queryset from `cases_visible_to`.
+
+    Names are compared folded (`hubnet.text.fold`) against the folded copies the models keep
+    (`Youth.name_folded`, `Referral.reporter_folded`), so SQLite and PostgreSQL agree.
+    """
+    condition = Q()
+    for word in fold(query).split():
+        condition &= (
+            Q(youth__name_folded__contains=word)
+            | Q(referral__reporter_folded__contains=word)
+            | Q(number__icontains=word)
+        )
     return condition
 
 
@@ -458,3 +505,118 @@ def youth_matches(user: AbstractBaseUser, *, region_ids, first: str, last: str, 
         .select_related("county", "tribe")
         .order_by("legal_last_name", "legal_first_name")[:5]
     )
+
+
+# ----------------------------------------------------------------------------- notifications
+
+NOTIFICATION_FILTERS = {
+    "all": "All",
+    "unread": "Unread",
+    "overdue": "Overdue",
+    "due_soon": "Due soon",
+}
+
+
+def _notification_condition(show: str, now) -> Q:
+    """The notifications `show` (a key of `NOTIFICATION_FILTERS`) keeps, at `now`."""
+    step_to_do = Q(alert__step__status=StepStatus.PENDING) & ~Q(case__status=Status.CLOSED)
+    if show == "unread":
+        return Q(read_at__isnull=True)
+    if show == "overdue":
+        return step_to_do & Q(alert__step__due_at__lt=now)
+    if show == "due_soon":
+        return step_to_do & Q(
+            alert__step__due_at__gte=now, alert__step__due_at__lte=now + DUE_SOON
+        )
+    return Q()
+
+
+def _visible_notifications(user: AbstractBaseUser) -> QuerySet[Notification]:
+    """`user`'s own notifications whose case they may still see (through the door)."""
+    return Notification.objects.filter(user=user, case__in=cases_visible_to(user).values("pk"))
+
+
+def notification_counts(user: AbstractBaseUser, now=None) -> dict[str, int]:
+    """How many of `notifications_of(user, show=...)` there are for each filter, all in one
+    query: the true totals, whatever page is shown."""
+    now = now or timezone.now()
+    return _visible_notifications(user).aggregate(
+        **{
+            show: Count("pk", filter=_notification_condition(show, now))
+            for show in NOTIFICATION_FILTERS
+        }
+    )
+
+
+def unread_notification_count(user: AbstractBaseUser) -> int:
+    """The header's count: `user`'s unread notifications about cases they can see. One query."""
+    return _visible_notifications(user).filter(read_at__isnull=True).count()
+
+
+def unread_notifications_of(user: AbstractBaseUser) -> QuerySet[Notification]:
+    """What "mark all as read" marks: the unread ones `notifications_of` lists."""
+    return _visible_notifications(user).filter(read_at__isnull=True)
+
+
+def notification_to_open(
+    user: AbstractBaseUser, notification_id: int, *, ip_address: str | None = None
+) -> Notification:
+    """One of `user`'s own notifications, its step joined in, to open its case at that step.
+
+    Raises Http404 when it is someone else's or does not exist, and when its case is no
+    longer visible to `user`: the same answer as the door gives, logged as a denied access
+    to that case as the door logs one, and nothing read from the case itself.
+    """
+    notice = (
+        Notification.objects.filter(user=user, pk=notification_id)
+        .select_related("alert__step__definition")
+        .first()
+    )
+    if notice is None:
+        raise Http404(NOT_FOUND)
+    if not cases_visible_to(user).filter(pk=notice.case_id).exists():
+        log_denied_access(user, notice.case_id, channel=AccessChannel.PAGE, ip_address=ip_address)
+        raise Http404(NOT_FOUND)
+    return notice
+
+
+# ----------------------------------------------------------------------------- access log
+
+
+def access_log_filter(
+    accesses: QuerySet[CaseAccess],
+    *,
+    person_id: int | None = None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    granted: bool | None = None,
+) -> QuerySet[CaseAccess]:
+    """`accesses` (from `case_access_log`) narrowed to one person, to the days `since` to
+    `until` (both included, Wisconsin's calendar days) and to granted or refused looks.
+    Only ever narrows: who may read the log is `case_access_log`'s to decide."""
+    if person_id is not None:
+        accesses = accesses.filter(user_id=person_id)
+    if since is not None:
+        accesses = accesses.filter(at__gte=_local_midnight(since))
+    if until is not None:
+        accesses = accesses.filter(at__lt=_local_midnight(until + datetime.timedelta(days=1)))
+    if granted is not None:
+        accesses = accesses.filter(granted=granted)
+    return accesses
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def access_log_position(accesses: QuerySet[CaseAccess], first: CaseAccess) -> int:
+    """How many of `accesses` come before `first` newest first (`case_access_log`'s order):
+    where a page of the log starts. One query."""
+    newer = Q(at__gt=first.at) | Q(at=first.at, id__gt=first.id)
+    return accesses.order_by().filter(newer).count()
+
+
+def case_consents(case: Case) -> QuerySet[Consent]:
+    """The case's consents to share, newest signed first, revoked and expired ones too (the
+    route page shows the legal basis for sharing). Call only with a case from the door."""
+    return case.consents.select_related("recipient__region").order_by("-signed_on", "-id")

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from cases.models import (
     AlertThreshold,
@@ -755,7 +756,29 @@ def _step_done(case: Case, step: CaseStep, actor, *, values: dict, at) -> None:
     _event(
         case, EventKind.STEP_COMPLETED, actor, from_status=case.status, reason=_step_summary(step)
     )
+    _safety_sync(case, step, at)
     _steps_sync(case, actor)
+
+
+# The safety check whose "No" flags the case, like imminent danger, until a later check
+# (or a correction) says the youth is safe.
+SAFETY_STEP_KEY = "immediate_safety"
+SAFETY_FIELD = "safe_now"
+
+
+def _safety_sync(case: Case, step: CaseStep, at) -> None:
+    """Raise or lower the case's "not safe right now" flag from the safety check just
+    recorded on the locked `case`."""
+    if step.definition.key != SAFETY_STEP_KEY or SAFETY_FIELD not in (step.values or {}):
+        return
+    unsafe = step.values[SAFETY_FIELD] is False
+    if unsafe and case.unsafe_since is None:
+        case.unsafe_since = at
+    elif not unsafe:
+        case.unsafe_since = None
+    else:
+        return
+    case.save(update_fields=["unsafe_since", "updated_at"])
 
 
 def case_step_skip(*, case_id, step_key: str, actor: AbstractBaseUser, reason: str) -> CaseStep:
@@ -812,6 +835,7 @@ def case_step_correct(*, case_id, step_key: str, actor: AbstractBaseUser, data, 
             from_status=case.status,
             reason=f"Was: {earlier}. Now: {_step_summary(step)}",
         )
+        _safety_sync(case, step, step.completed_at or timezone.now())
     return step
 
 
@@ -966,7 +990,7 @@ def _step_owners(steps: list[CaseStep]):
 
 
 def _alert_message(step: CaseStep, threshold: str) -> str:
-    due = timezone.localtime(step.due_at).strftime("%b %d, %Y %H:%M")
+    due = date_format(timezone.localtime(step.due_at), "DATETIME_FORMAT")
     state = "is overdue" if threshold == AlertThreshold.OVERDUE else "is due within 4 hours"
     return f"Case {step.case.number}: '{step.definition.title}' {state} (due {due})."
 

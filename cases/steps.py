@@ -7,11 +7,13 @@ details).
 """
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from cases.models import Case, CaseStep, ScreeningOutcome, StepStatus
 from cases.widgets import DateTimeInput
@@ -52,6 +54,21 @@ def _anchor_time(step: CaseStep, case: Case, by_key: dict[str, CaseStep]):
         return step.applies_since
     before = by_key.get(step.definition.anchor_step_key)
     return before.completed_at if before and before.status == StepStatus.DONE else None
+
+
+def deadline_text(definition: StepDefinition, titles: Mapping[str, str]) -> str:
+    """When the step falls due, in words, naming the step it waits on by its title (from
+    `titles`, key -> title, the protocol version's steps), never by its key:
+    "14 days after 'Safety plan in place' is done"."""
+    if definition.anchor == Anchor.STEP_COMPLETED:
+        anchor = f"'{titles.get(definition.anchor_step_key, 'an earlier step')}' is done"
+    else:
+        anchor = definition.get_anchor_display().lower()
+    amount = definition.offset_amount
+    unit = definition.get_offset_unit_display()
+    if amount == 1:
+        unit = unit.removesuffix("s")
+    return f"{amount} {unit} after {anchor}"
 
 
 @dataclass(frozen=True)
@@ -131,9 +148,22 @@ def case_steps_sync(case: Case, *, opening: bool = False) -> list[StepChange]:
 # ----------------------------------------------------------------------------- fields
 
 
-def _not_in_future(value):
-    if value and value > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError("This cannot be in the future.")
+# How far ahead of the server's clock a recorded time may be: a device whose clock runs a
+# couple of minutes fast (or a "now" filled a minute before the server's) is not refusing
+# real work; anything later is a time that has not come yet.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+def _not_in_future(label: str):
+    def validate(value):
+        now = timezone.now()
+        if value and value > now + CLOCK_SKEW:
+            shown = date_format(timezone.localtime(now), "DATETIME_FORMAT")
+            raise ValidationError(
+                f"{label} is later than now ({shown}). Enter when it happened.", code="future"
+            )
+
+    return validate
 
 
 class _DateTimeField(forms.DateTimeField):
@@ -141,40 +171,67 @@ class _DateTimeField(forms.DateTimeField):
 
     def to_python(self, value):
         if value is not None and not isinstance(value, str | datetime.datetime):
-            raise ValidationError("Enter a date and time, e.g. 2026-03-02T14:30.")
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
 
 def step_form_class(definition: StepDefinition) -> type[forms.Form]:
-    """A form for the fields the step records, typed and marked required as defined."""
+    """A form for the fields the step records, typed and marked required as defined. Its
+    messages are plain words naming the field (an error summary lists them apart from it)."""
     fields: dict[str, forms.Field] = {}
     for spec in definition.fields.all():
         common = {"label": spec.label, "required": spec.required}
+        quoted = f"“{spec.label}”".replace("%", "%%")  # messages may be %-formatted
         if spec.kind == FieldKind.DATETIME:
             fields[spec.key] = _DateTimeField(
-                widget=DateTimeInput(),
+                widget=DateTimeInput(now_button=True),
                 input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-                validators=[_not_in_future],
+                validators=[_not_in_future(f"“{spec.label}”")],
+                error_messages={
+                    "required": f"Enter the date and time for {quoted}.",
+                    "invalid": f"Enter {quoted} as a date and time, e.g. 2026-03-02T14:30.",
+                },
                 **common,
             )
         elif spec.kind == FieldKind.CHOICE:
             fields[spec.key] = forms.ChoiceField(
-                choices=[("", "Choose…"), *[(c, c) for c in spec.choice_list]], **common
+                choices=[("", "Choose…"), *[(c, c) for c in spec.choice_list]],
+                error_messages={
+                    "required": f"Choose an answer for {quoted}.",
+                    "invalid_choice": f"Choose one of the answers offered for {quoted}.",
+                },
+                **common,
             )
         elif spec.kind == FieldKind.YES_NO:
             fields[spec.key] = forms.TypedChoiceField(
                 choices=[("yes", "Yes"), ("no", "No")],
                 coerce=lambda value: value in (True, "yes", "true", "True"),
                 widget=forms.RadioSelect,
+                error_messages={
+                    "required": f"Answer yes or no to {quoted}.",
+                    "invalid_choice": f"Answer yes or no to {quoted}.",
+                },
                 **common,
             )
         elif spec.kind == FieldKind.AGENCY:
             fields[spec.key] = forms.ModelChoiceField(
-                queryset=Agency.objects.order_by("name"), **common
+                queryset=Agency.objects.order_by("name"),
+                error_messages={
+                    "required": f"Choose the agency for {quoted}.",
+                    "invalid_choice": f"Choose the agency for {quoted} from the list.",
+                },
+                **common,
             )
         else:
             fields[spec.key] = forms.CharField(
-                widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, **common
+                widget=forms.Textarea(attrs={"rows": 2}),
+                max_length=2000,
+                error_messages={
+                    "required": f"Fill in {quoted}.",
+                    "max_length": f"Use %(limit_value)d characters or fewer for {quoted} "
+                    "(this has %(show_value)d).",
+                },
+                **common,
             )
     return type(f"{definition.key.title()}StepForm", (forms.Form,), fields)
 
@@ -252,7 +309,7 @@ def values_display(definition: StepDefinition, values: dict) -> list[tuple[str, 
         value = values[spec.key]
         if spec.kind == FieldKind.DATETIME:
             moment = datetime.datetime.fromisoformat(value)
-            text = timezone.localtime(moment).strftime("%b %d, %Y %H:%M")
+            text = date_format(timezone.localtime(moment), "DATETIME_FORMAT")
         elif spec.kind == FieldKind.YES_NO:
             text = "Yes" if value else "No"
         elif spec.kind == FieldKind.AGENCY:
@@ -289,6 +346,8 @@ def step_state(step: CaseStep, now: datetime.datetime) -> StepState:
 
 def humanize_delta(delta: datetime.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return "less than a minute"
     if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)

@@ -9,6 +9,9 @@ urlpatterns = [
     path("referrals/youth-matches/", views.youth_match_list, name="youth-matches"),
     path("hub/queue/", views.hub_queue_view, name="hub-queue"),
     path("cases/", views.case_list, name="list"),
+    path("cases/export.csv", views.case_export, {"file_format": "csv"}, name="export-csv"),
+    path("cases/export.xlsx", views.case_export, {"file_format": "xlsx"}, name="export-xlsx"),
+    path("cases/bulk/", views.case_bulk, name="bulk"),
     path("cases/<uuid:case_id>/", views.case_detail, name="detail"),
     path("cases/<uuid:case_id>/screen/", views.case_screen, name="screen"),
     path("cases/<uuid:case_id>/route/", views.case_route, name="route"),
@@ -20,6 +23,11 @@ urlpatterns = [
     path("cases/<uuid:case_id>/reopen/", views.case_reopen, name="reopen"),
     path("cases/<uuid:case_id>/consents/", views.case_consent, name="consent"),
     path("cases/<uuid:case_id>/access-log/", views.case_access_log_view, name="access-log"),
+    path(
+        "cases/<uuid:case_id>/access-log.csv",
+        views.case_access_log_export,
+        name="access-log-export",
+    ),
     path("cases/<uuid:case_id>/youth/", views.case_youth_update, name="youth-update"),
     path(
         "cases/<uuid:case_id>/steps/<slug:step_key>/complete/",
@@ -41,4 +49,9 @@ urlpatterns = [
     ),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
+    path(
+        "notifications/<int:notification_id>/",
+        views.notification_open,
+        name="notification-open",
+    ),
 ]

@@ -3,9 +3,10 @@ import time
 from django.conf import settings
 from django.urls import reverse
 
+from cases.selectors import unread_notification_count
 from hubnet.mfa import is_verified
 from hubnet.sessions import session_ends
-from regions.models import Role
+from regions.models import CASE_ROLES, Role
 from regions.selectors import primary_membership
 from regions.services import granting_regions, may_administer_accounts
 
@@ -22,15 +23,16 @@ def hubnet(request):
             "mfa_demo_exempt": settings.DEBUG and settings.MFA_DEMO_PERSONAS_EXEMPT,
         }
     membership = primary_membership(user)
-    unread = 0
-    if membership is not None and membership.role != Role.STATE_ADMIN:
-        unread = user.notifications.filter(read_at__isnull=True).count()
+    works_cases = membership is not None and membership.role in CASE_ROLES
+    # Only notifications about cases the user can still see: one query, whatever the count.
+    unread = unread_notification_count(user) if works_cases else 0
     return {
         "product_name": settings.SITE_NAME,
         "development_mode": settings.DEBUG,
         "membership": membership,
         "nav_links": _nav_links(membership) + _people_link(user),
         "unread_notifications": unread,
+        "case_search": works_cases,  # the header's search box: through the door, like the list
         "signed_in": True,
         "session": _session_timing(request),
     }

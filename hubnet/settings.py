@@ -178,6 +178,8 @@ GUARDIAN_RAISE_403 = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/Chicago"
+# Dates and times read one way everywhere (hubnet/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["hubnet.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -104,9 +104,17 @@ MATRIX: dict[str, Rule] = {
     "cases:youth-matches": Rule(PAGE, allowed=HUBS),
     "cases:hub-queue": Rule(PAGE, allowed=HUBS),
     "cases:list": Rule(PAGE, allowed=CASE_WORKERS),
+    # The caseload view as a file: what the list shows, for the same people
+    "cases:export-csv": Rule(PAGE, allowed=CASE_WORKERS),
+    "cases:export-xlsx": Rule(PAGE, allowed=CASE_WORKERS),
+    # Bulk accept/assign: each case through the door (tests/cases/test_caseload.py)
+    "cases:bulk": Rule(POST_ONLY),
     "cases:detail": Rule(PAGE, allowed=ON_CASE, kwargs=CASE),
     "cases:route": Rule(PAGE, allowed=frozenset({"hub2.specialist"}), kwargs=CASE),
     "cases:access-log": Rule(PAGE, allowed=frozenset({"hub2.specialist"}), kwargs=CASE),
+    # The same entries as a CSV file (tests/cases/test_access_log_page.py: agency staff who
+    # do not supervise get 403, another region's hub 404)
+    "cases:access-log-export": Rule(PAGE, allowed=frozenset({"hub2.specialist"}), kwargs=CASE),
     "cases:screen": Rule(POST_ONLY, kwargs=CASE),
     "cases:accept": Rule(POST_ONLY, kwargs=CASE),
     "cases:decline": Rule(POST_ONLY, kwargs=CASE),
@@ -122,6 +130,10 @@ MATRIX: dict[str, Rule] = {
     # Everyone sees their own notifications only (tests/cases/test_protocol_pages.py)
     "cases:notifications": Rule(PAGE),
     "cases:notifications-read": Rule(POST_ONLY),
+    # Opening one's own notification redirects to its case at the step (only while the case
+    # is visible: tests/cases/test_notifications.py); a notification that is not one's own,
+    # like this sample that is nobody's, is not found for everyone
+    "cases:notification-open": Rule(PAGE, allowed=frozenset(), kwargs={"notification_id": 0}),
     # API about cases: lists are scoped (everyone gets 200, with only what they may see)
     "referral-list": Rule(API),
     "referral-detail": Rule(API, allowed=ON_CASE, kwargs={"pk": "sample-referral"}),

@@ -2,7 +2,7 @@
 
 One module per capability; the views are importable from here (`cases.urls`)."""
 
-from cases.views.access import case_access_log_view
+from cases.views.access import case_access_log_export, case_access_log_view
 from cases.views.case import (
     case_accept,
     case_assign,
@@ -18,17 +18,24 @@ from cases.views.case import (
     case_youth_update,
 )
 from cases.views.intake import referral_new, youth_match_list
-from cases.views.lists import case_list, hub_queue_view
-from cases.views.notifications import notification_list, notifications_read
+from cases.views.lists import case_bulk, case_export, case_list, hub_queue_view
+from cases.views.notifications import (
+    notification_list,
+    notification_open,
+    notifications_read,
+)
 
 __all__ = [
     "case_accept",
+    "case_access_log_export",
     "case_access_log_view",
     "case_assign",
+    "case_bulk",
     "case_close",
     "case_consent",
     "case_decline",
     "case_detail",
+    "case_export",
     "case_list",
     "case_note",
     "case_reopen",
@@ -38,6 +45,7 @@ __all__ = [
     "case_youth_update",
     "hub_queue_view",
     "notification_list",
+    "notification_open",
     "notifications_read",
     "referral_new",
     "youth_match_list",

@@ -26,6 +26,7 @@ from cases.forms import (
 )
 from cases.models import AccessChannel, ClosureReason, StepStatus
 from cases.selectors import (
+    case_consents,
     case_notes,
     case_rights,
     case_steps,
@@ -34,6 +35,7 @@ from cases.selectors import (
 )
 from cases.steps import (
     SCREENING_STEP_KEY,
+    deadline_text,
     humanize_delta,
     step_form_class,
     step_state,
@@ -67,6 +69,21 @@ def _render_case(request, case, *, forms=None, status=200) -> HttpResponse:
         ),
         None,
     )
+    # The first step this user records that is to do, earliest due: shown at the top (on a
+    # phone, above everything else).
+    next_step = min(
+        (
+            row
+            for row in checklist
+            if row["owner"] and row["step"].status == StepStatus.PENDING and case.is_open
+        ),
+        key=lambda row: (
+            row["step"].due_at is None,
+            row["step"].due_at or 0,
+            row["definition"].order,
+        ),
+        default=None,
+    )
     workers = services.agency_workers(case.agency) if case.agency_id else None
     context = {
         "case": case,
@@ -78,13 +95,15 @@ def _render_case(request, case, *, forms=None, status=200) -> HttpResponse:
         "consents": case.consents.select_related("recipient").order_by("-signed_on"),
         "screen_form": ScreenForm(initial=initial, step_definition=screening),
         "decline_form": DeclineForm(initial=initial),
-        "assign_form": AssignForm(initial=initial, workers=workers)
+        "assign_form": AssignForm(
+            initial={**initial, "worker": case.assigned_worker_id}, workers=workers
+        )
         if workers is not None
         else None,
         "note_form": NoteForm(),
         "close_form": CloseForm(initial=initial),
         "reopen_form": ReopenForm(initial=initial),
-        "consent_form": ConsentForm(),
+        "consent_form": ConsentForm(case=case),
         "youth_form": YouthUpdateForm(
             initial={
                 "missing_from_care": case.youth.missing_from_care,
@@ -93,6 +112,7 @@ def _render_case(request, case, *, forms=None, status=200) -> HttpResponse:
         ),
         "open_form": None,
         "checklist": checklist,
+        "next_step": next_step,
     }
     context.update(forms)
     return render(request, "cases/case_detail.html", context, status=status)
@@ -106,7 +126,9 @@ def _checklist(case, rights, failed=None):
     now = timezone.now()
     agency_choices = None
     rows = []
-    for step in case_steps(case):
+    steps = list(case_steps(case))
+    titles = {step.definition.key: step.definition.title for step in steps}
+    for step in steps:
         definition = step.definition
         owner = services.step_owned_by(rights, case, definition)
         retry = failed if failed and failed["key"] == definition.key else None
@@ -115,8 +137,8 @@ def _checklist(case, rights, failed=None):
             form_class = step_form_class(definition)
             if retry and retry["action"] != "skip":
                 form = form_class(retry["data"], prefix=definition.key)
-                form.is_valid()
-                errors_to_forms(retry["error"], form)
+                if form.is_valid():  # else the form shows what the service refused, once
+                    errors_to_forms(retry["error"], form)
             else:
                 initial = _form_initial(definition, step.values)
                 form = form_class(prefix=definition.key, initial=initial)
@@ -128,8 +150,7 @@ def _checklist(case, rights, failed=None):
                     field.choices = agency_choices
         if owner and definition.optional and step.status == StepStatus.PENDING and case.is_open:
             skip_form = SkipForm(retry["data"] if retry else None, prefix=f"skip-{definition.key}")
-            if retry and retry["action"] == "skip":
-                skip_form.is_valid()
+            if retry and retry["action"] == "skip" and skip_form.is_valid():
                 errors_to_forms(retry["error"], skip_form)
         state = step_state(step, now)
         rows.append(
@@ -138,6 +159,7 @@ def _checklist(case, rights, failed=None):
                 "definition": definition,
                 "state": state,
                 "late_by": humanize_delta(state.late_by) if state.late_by else "",
+                "deadline": deadline_text(definition, titles),
                 "values": values_display(definition, step.values),
                 "form": form,
                 "skip_form": skip_form,
@@ -345,6 +367,7 @@ case_consent = _case_action(
     ),
     success="Consent recorded.",
     form_name="consent_form",
+    form_kwargs=lambda case: {"case": case},
 )
 
 
@@ -354,7 +377,13 @@ def case_route(request: HttpRequest, case_id) -> HttpResponse:
     case = door(request, case_id, write=True, channel=AccessChannel.ACTION)
     if not case_rights(request.user, case).is_hub:
         raise PermissionDenied("Only the region's hub specialists route cases.")
-    form = RouteForm(request.POST or None, case=case, initial={"expected_status": case.status})
+    consents = list(case_consents(case))
+    form = RouteForm(
+        request.POST or None,
+        case=case,
+        consents=consents,
+        initial={"expected_status": case.status},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -375,7 +404,12 @@ def case_route(request: HttpRequest, case_id) -> HttpResponse:
             messages.success(request, f"Case {case.number} routed to {data['agency']}.")
             return redirect("cases:detail", case_id=case.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "cases/route.html", {"case": case, "form": form}, status=status)
+    return render(
+        request,
+        "cases/route.html",
+        {"case": case, "form": form, "consents": consents, "today": timezone.localdate()},
+        status=status,
+    )
 
 
 STEP_SERVICES = {

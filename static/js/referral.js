@@ -17,7 +17,8 @@
   var SITUATION = ["missing_from_care", "tribe"];
   var FIELDS = ["legal_first_name", "legal_last_name", "preferred_name", "date_of_birth",
     "estimated_age", "gender", "race_ethnicity", "county", "tribe", "languages", "address",
-    "safe_at_home", "missing_from_care"];
+    "safe_at_home", "missing_from_care", "current_location", "guardian_name",
+    "guardian_relationship", "guardian_contact"];
   var stash = null;
 
   function field(name) { return document.getElementById("id_youth-" + name); }
@@ -42,7 +43,9 @@
       if (!input) return;
       // Restoring a link after a refused save keeps what was typed in the identity fields,
       // so the error about them still reads true.
-      if (!(name in record)) {  // kept on the record, not sent to the page (the address)
+      // Kept on the record, not sent to the page (the address, the guardian, where the
+      // youth is now): the match list sends the record of every youth it offers.
+      if (!(name in record)) {
         write(input, "");
         input.placeholder = "On the youth's record";
       } else if (announce || IDENTITY.indexOf(name) < 0) {
@@ -128,8 +131,6 @@
     if (box && hidden() && hidden().value && box.dataset.youth) {
       link(hidden().value, JSON.parse(box.dataset.youth), box.dataset.youthLabel, false);
     }
-    countyCheck();
-    var summary = document.getElementById("form-errors");
-    if (summary) summary.focus();
+    countyCheck();  // the error summary, if any, is focused by forms.js
   });
 })();

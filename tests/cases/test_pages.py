@@ -75,7 +75,7 @@ class TestNewReferral:
         assert "Give a date of birth, or an estimated age" in text
         assert 'aria-invalid="true"' in text
         assert 'id="id_referral-narrative_error"' in text
-        assert "Select a valid choice" in text
+        assert "Choose the source from the list." in text  # plain words, not Django's
         assert 'value="Harper"' in text  # what was typed is kept
         assert (Youth.objects.count(), Case.objects.count()) == before
 
@@ -241,7 +241,7 @@ class TestRouting:
 
         text = response.text
         serving = text.index("Serves the youth&#x27;s county or tribe")
-        others = text.index("Other agencies in the region")
+        others = text.index("Region 2 · County agencies (consent or legal basis needed)")
         assert serving < text.index("Outagamie County Human Services (Resource Agency)") < others
         assert others < text.index("Calumet County Human Services")
 

@@ -335,8 +335,8 @@ class TestCompleting:
         )
 
         event = case.events.get(kind="step_corrected")
-        assert "Was: Intake reviewed (Reviewed at: Mar 02, 2026 02:15)" in event.reason
-        assert "02:05" in event.reason.split("Now:")[1]
+        assert "Was: Intake reviewed (Reviewed at: Mar 2, 2026, 2:15 AM)" in event.reason
+        assert "2:05 AM" in event.reason.split("Now:")[1]
 
     def test_completing_twice_is_a_conflict(self, clock, personas):
         case = log_case(personas)

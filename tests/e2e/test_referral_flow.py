@@ -42,11 +42,14 @@ def test_log_route_accept_and_the_access_log(new_page, personas):
     hub.get_by_label("Legal first name").fill("Avery")
     hub.get_by_label("Legal last name").fill("Brightwater")
     hub.get_by_label("Date of birth").fill("2010-05-17")
+    hub.get_by_label("Gender").select_option(label="Female")
+    hub.get_by_label("Race/ethnicity").select_option(label="Unknown or not disclosed")
     hub.get_by_label("County of residence").select_option(label="Outagamie County")
     hub.get_by_role("combobox", name=re.compile(r"^Source")).select_option(label="School")
     hub.get_by_label("Concerns").fill(
         "Counselor reports an older adult picks the student up daily."
     )
+    hub.get_by_label("Sex", exact=True).check()  # suspected exploitation: none chosen first
     hub.get_by_label("Partner (boyfriend or girlfriend) much older").check()
     assert axe_violations(hub) == []
     screenshot(hub, "referral-form")
@@ -193,8 +196,11 @@ def test_changing_the_name_after_linking_removes_the_link(new_page, personas, ma
     hub.get_by_label("Date of birth").fill("2011-04-09")
     hub.get_by_label("County of residence").select_option(label="Outagamie County")
     hub.get_by_label("Missing from care").check()
+    hub.get_by_label("Gender").select_option(label="Female")
+    hub.get_by_label("Race/ethnicity").select_option(label="Hispanic or Latino")
     hub.get_by_role("combobox", name=re.compile(r"^Source")).select_option(label="School")
     hub.get_by_label("Concerns").fill("A teacher reports bruises and an older boyfriend.")
+    hub.get_by_label("Unknown", exact=True).check()  # suspected exploitation
     hub.get_by_role("button", name="Log referral").click()
 
     expect(hub.get_by_role("heading", level=1)).to_have_text("Emma Dixon")

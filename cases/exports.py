@@ -1,0 +1,98 @@
+"""The caseload as a spreadsheet: the columns of the caseload page, one row per case.
+
+Identifying (the youth's name) because only cases the user may see are ever passed in,
+and each is logged as exported by the view. Text that a spreadsheet would run as a
+formula is written as text."""
+
+import csv
+import io
+
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from hubnet.text import spreadsheet_cell
+
+COLUMNS = [
+    "Case number",
+    "Youth",
+    "Preferred name",
+    "County",
+    "Tribe",
+    "Status",
+    "Agency",
+    "Worker",
+    "Imminent danger",
+    "Not safe right now",
+    "Next step",
+    "Next step due",
+    "Overdue steps (yours)",
+    "Overdue steps (others')",
+    "Opened",
+    "Closed",
+]
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def caseload_records(cases) -> list[list]:
+    """`cases` (annotated by `steps_summary`) as rows under COLUMNS."""
+    records = []
+    for case in cases:
+        worker = case.assigned_worker
+        records.append(
+            [
+                case.number,
+                f"{case.youth.legal_first_name} {case.youth.legal_last_name}",
+                case.youth.preferred_name,
+                case.county.name,
+                case.youth.tribe.name if case.youth.tribe_id else "",
+                case.get_status_display(),
+                case.agency.name if case.agency_id else "",
+                (worker.get_full_name() or worker.get_username()) if worker else "",
+                "yes" if case.referral.imminent_danger else "no",
+                "yes" if case.unsafe_since else "no",
+                case.next_step_title or "",
+                _when(case.next_step_due),
+                case.overdue_mine,
+                case.overdue_waiting_hub + case.overdue_waiting_agency,
+                _when(case.opened_at),
+                _when(case.closed_at),
+            ]
+        )
+    return records
+
+
+def caseload_csv(cases) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    for record in caseload_records(cases):
+        writer.writerow([spreadsheet_cell(value) for value in record])
+    return buffer.getvalue()
+
+
+def caseload_xlsx(cases, *, title: str) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Caseload"
+    sheet.append(COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for record in caseload_records(cases):
+        sheet.append([spreadsheet_cell(value) for value in record])
+    sheet.freeze_panes = "A2"
+    for index, name in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(name) + 2)
+    about = book.create_sheet("About")
+    about.append([title])
+    about["A1"].font = Font(bold=True)
+    about.append(["Confidential: records of youth at risk of trafficking (Wis. Stat. 48.981(7))."])
+    about.append(["Every case in this file is recorded in its access log as exported."])
+    about.column_dimensions["A"].width = 100
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
