@@ -80,9 +80,7 @@ class TestClockSkew:
 
         assert response.status_code == 400
         section = step_section(response.text, "intake")
-        message = (
-            "“Reviewed at” is later than now (Mar 2, 2026, 9:00 AM). Enter when it happened."
-        )
+        message = "“Reviewed at” is later than now (Mar 2, 2026, 9:00 AM). Enter when it happened."
         assert visible_text(section).count(message) == 1
         assert response.text.count("is later than now") == 1  # not twice beside the field
         assert 'aria-invalid="true"' in section
