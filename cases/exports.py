@@ -54,7 +54,7 @@ def caseload_records(cases) -> list[list]:
                 case.agency.name if case.agency_id else "",
                 (worker.get_full_name() or worker.get_username()) if worker else "",
                 "yes" if case.referral.imminent_danger else "no",
-                "yes" if case.unsafe_since else "no",
+                "yes" if case.is_unsafe_now else "no",
                 case.next_step_title or "",
                 _when(case.next_step_due),
                 case.overdue_mine,
@@ -67,7 +67,9 @@ def caseload_records(cases) -> list[list]:
 
 
 def caseload_csv(cases) -> str:
+    """UTF-8 with a byte-order mark, so Excel shows "Díaz" as typed."""
     buffer = io.StringIO()
+    buffer.write("\ufeff")
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     for record in caseload_records(cases):
@@ -83,7 +85,10 @@ def caseload_xlsx(cases, *, title: str) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for record in caseload_records(cases):
-        sheet.append([spreadsheet_cell(value) for value in record])
+        sheet.append(record)
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # typed text that begins with "=": keep it text
+                cell.data_type = "s"
     sheet.freeze_panes = "A2"
     for index, name in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(14, len(name) + 2)

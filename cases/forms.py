@@ -5,6 +5,7 @@ from django.forms.utils import pretty_name
 from django.utils import timezone
 
 from cases.models import (
+    CLOCK_SKEW,
     ClosureReason,
     Indicator,
     LegalBasis,
@@ -278,7 +279,7 @@ class ReferralForm(PlainMessages, forms.ModelForm):
 
     def clean_received_at(self):
         received_at = self.cleaned_data["received_at"]
-        if received_at > timezone.now():
+        if received_at > timezone.now() + CLOCK_SKEW:
             raise forms.ValidationError("The referral cannot be received in the future.")
         return received_at
 

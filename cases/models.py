@@ -5,6 +5,7 @@ Every read of a case goes through cases.selectors; every write through
 cases.services, which writes the timeline row in the same transaction.
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -17,6 +18,10 @@ from django.utils import timezone
 from cases.audit import append_only_triggers
 from hubnet.text import fold
 from regions.models import Agency, County, Region, Tribe
+
+# How far ahead of the server's clock a typed time may be (a phone or laptop running a
+# little fast): later than this is the future, and refused.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 class Gender(models.TextChoices):
@@ -101,8 +106,7 @@ class Youth(models.Model):
         blank=True,
         help_text="e.g. at school, in a hospital, with a relative, unknown.",
     )
-    name_folded = models.CharField(
-        max_length=300,
+    name_folded = models.TextField(
         blank=True,
         editable=False,
         help_text="The names without case or accents, for search (set on save).",
@@ -211,8 +215,7 @@ class Referral(models.Model):
     reporter_contact = models.CharField(
         max_length=200, blank=True, help_text="Phone or email of the person who reported."
     )
-    reporter_folded = models.CharField(
-        max_length=120,
+    reporter_folded = models.TextField(
         blank=True,
         editable=False,
         help_text="The reporter's name without case or accents, for search (set on save).",
@@ -239,7 +242,7 @@ class Referral(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        if self.received_at and self.received_at > timezone.now():
+        if self.received_at and self.received_at > timezone.now() + CLOCK_SKEW:
             raise ValidationError(
                 {"received_at": "The referral cannot be received in the future."}
             )
@@ -387,6 +390,13 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != Status.CLOSED
+
+    @property
+    def is_unsafe_now(self) -> bool:
+        """The latest safety check said the youth is not safe, and the case is open (a
+        closed case flags nothing; reopening it shows the flag again until a check says
+        the youth is safe)."""
+        return self.unsafe_since is not None and self.is_open
 
 
 class Consent(models.Model):

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from cases.models import Case, CaseStep, ScreeningOutcome, StepStatus
+from cases.models import CLOCK_SKEW, Case, CaseStep, ScreeningOutcome, StepStatus
 from cases.widgets import DateTimeInput
 from protocols.models import Anchor, Condition, FieldKind, OffsetUnit, StepDefinition
 from regions.models import Agency
@@ -151,7 +151,6 @@ def case_steps_sync(case: Case, *, opening: bool = False) -> list[StepChange]:
 # How far ahead of the server's clock a recorded time may be: a device whose clock runs a
 # couple of minutes fast (or a "now" filled a minute before the server's) is not refusing
 # real work; anything later is a time that has not come yet.
-CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 def _not_in_future(label: str):

@@ -12,17 +12,31 @@ def fill_folded_and_safety(apps, schema_editor):
     Referral = apps.get_model("cases", "Referral")
     CaseStep = apps.get_model("cases", "CaseStep")
     Case = apps.get_model("cases", "Case")
-    for youth in Youth.objects.only("legal_first_name", "legal_last_name", "preferred_name"):
+    batch = []
+    for youth in Youth.objects.only(
+        "legal_first_name", "legal_last_name", "preferred_name"
+    ).iterator(chunk_size=2000):
         youth.name_folded = fold(
             f"{youth.legal_first_name} {youth.legal_last_name} {youth.preferred_name}"
         )
-        youth.save(update_fields=["name_folded"])
-    for referral in Referral.objects.exclude(reporter_name="").only("reporter_name"):
+        batch.append(youth)
+        if len(batch) == 2000:
+            Youth.objects.bulk_update(batch, ["name_folded"])
+            batch = []
+    Youth.objects.bulk_update(batch, ["name_folded"])
+    batch = []
+    for referral in (
+        Referral.objects.exclude(reporter_name="").only("reporter_name").iterator(chunk_size=2000)
+    ):
         referral.reporter_folded = fold(referral.reporter_name)
-        referral.save(update_fields=["reporter_folded"])
+        batch.append(referral)
+        if len(batch) == 2000:
+            Referral.objects.bulk_update(batch, ["reporter_folded"])
+            batch = []
+    Referral.objects.bulk_update(batch, ["reporter_folded"])
     unsafe = CaseStep.objects.filter(
         definition__key="immediate_safety", status="done", values__safe_now=False
-    ).exclude(case__status="closed")
+    )
     for step in unsafe.only("case_id", "completed_at"):
         Case.objects.filter(pk=step.case_id).update(unsafe_since=step.completed_at)
 
@@ -45,11 +59,10 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="referral",
             name="reporter_folded",
-            field=models.CharField(
+            field=models.TextField(
                 blank=True,
                 editable=False,
                 help_text="The reporter's name without case or accents, for search (set on save).",
-                max_length=120,
             ),
         ),
         migrations.AddField(
@@ -89,11 +102,10 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="youth",
             name="name_folded",
-            field=models.CharField(
+            field=models.TextField(
                 blank=True,
                 editable=False,
                 help_text="The names without case or accents, for search (set on save).",
-                max_length=300,
             ),
         ),
         migrations.RunPython(fill_folded_and_safety, migrations.RunPython.noop),

@@ -2,6 +2,7 @@
 page and as a CSV file of the same entries."""
 
 import csv
+import datetime
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -52,6 +53,10 @@ class AccessLogFilterForm(forms.Form):
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and until < since:
             self.add_error("until", "The end date is before the start date.")
+        latest = timezone.localdate() + datetime.timedelta(days=366)
+        for name in ("since", "until"):
+            if (day := cleaned.get(name)) and day > latest:
+                self.add_error(name, "Enter a date no later than a year from today.")
         return cleaned
 
     def narrowing(self) -> dict:

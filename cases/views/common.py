@@ -13,10 +13,8 @@ from cases.selectors import (
     work_regions_of,
 )
 from hubnet.http import client_ip
-from regions.models import Role
+from regions.models import CASE_ROLES, Role
 from regions.selectors import memberships_of
-
-CASE_ROLES = {Role.HUB_SPECIALIST, Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR}
 
 
 def case_worker_required(view):
@@ -29,7 +27,7 @@ def case_worker_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         roles = {m.role for m in memberships_of(request.user)}
-        if not roles & CASE_ROLES:
+        if not roles.intersection(CASE_ROLES):
             if "case_id" in kwargs:
                 log_denied_access(
                     request.user,

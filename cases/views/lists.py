@@ -199,6 +199,7 @@ def case_export(request: HttpRequest, file_format: str) -> HttpResponse:
 
 
 BULK_ACTIONS = {"accept": "Accept", "assign": "Assign to"}
+BULK_LIMIT = 100
 
 
 def _bulk_rights(user) -> bool:
@@ -237,9 +238,20 @@ class BulkForm(forms.Form):
 def case_bulk(request: HttpRequest) -> HttpResponse:
     """Accept or assign several cases: each through the door and the same service as one
     at a time, each its own timeline event; what failed is reported case by case."""
-    back = request.POST.get("back") or ""
+    # Back to the same view: only the caseload's own parameters, re-encoded.
+    posted = QueryDict(request.POST.get("back", ""))
+    back = QueryDict(mutable=True)
+    for key in ("q", "status", "county", "tribe", "worker", "sort", "page"):
+        if key in posted:
+            back[key] = posted[key]
+    back = back.urlencode()
     target = "cases:list"
+    if not _bulk_rights(request.user):
+        raise PermissionDenied("Bulk accept and assign are for agency staff.")
     ids = request.POST.getlist("cases")
+    if len(ids) > BULK_LIMIT:
+        messages.error(request, f"Select at most {BULK_LIMIT} cases at a time.")
+        return _back(target, back)
     form = BulkForm(request.POST, case_ids=ids)
     if not ids:
         messages.error(request, "Select at least one case first.")

@@ -200,6 +200,15 @@ class TestFiltersAndTotals:
         assert showing(response.text) == "No entries shown."
         assert "as CSV" not in entries_section(response.text)
 
+    def test_a_date_at_the_end_of_the_calendar_is_explained_not_a_crash(
+        self, client_for, personas, logged
+    ):
+        client = client_for(personas["hub2.specialist"])
+        for address in (url(logged, until="9999-12-31"), export_url(logged, until="9999-12-31")):
+            response = client.get(address)
+            assert response.status_code == 400
+            assert "no later than a year from today" in response.text
+
     def test_a_person_not_in_this_log_cannot_be_chosen(self, client_for, personas, logged):
         response = client_for(personas["hub2.specialist"]).get(
             url(logged, person=personas["dane.worker"].pk)

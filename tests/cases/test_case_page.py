@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from cases import services
-from cases.models import CaseEvent, EventKind, ScreeningOutcome, Status
+from cases.models import CaseEvent, ClosureReason, EventKind, ScreeningOutcome, Status
 from regions.models import Agency
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +49,25 @@ class TestNotSafeRightNow:
         assert case.unsafe_since is None
         assert FLAG not in hub.get(detail).text
         assert CaseEvent.objects.filter(case=case, kind=EventKind.STEP_CORRECTED).exists()
+
+    def test_a_closed_case_flags_nothing_and_reopening_shows_the_flag_again(
+        self, client_for, personas, make_case
+    ):
+        case = make_case(status=Status.RECEIVED)
+        hub_user = personas["hub2.specialist"]
+        hub = client_for(hub_user)
+        record_safety(hub, case, safe="no")
+        services.case_close(case_id=case.pk, actor=hub_user, reason=ClosureReason.DUPLICATE)
+
+        closed = hub.get(reverse("cases:list"), {"status": "closed"}).text
+        assert case.number in closed
+        assert FLAG not in closed
+        assert FLAG not in hub.get(reverse("cases:detail", args=[case.pk])).text
+        export = hub.get(reverse("cases:export-csv"), {"status": "closed"})
+        assert ",no," in export.content.decode("utf-8-sig").splitlines()[1]
+
+        services.case_reopen(case_id=case.pk, actor=hub_user, reason="New information")
+        assert FLAG in hub.get(reverse("cases:detail", args=[case.pk])).text
 
     def test_a_yes_raises_nothing(self, client_for, personas, make_case):
         case = make_case(status=Status.RECEIVED)

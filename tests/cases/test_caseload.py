@@ -159,7 +159,7 @@ class TestExport:
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/csv")
         assert "attachment" in response["Content-Disposition"]
-        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
         assert [r["Case number"] for r in rows] == sorted(c.number for c in cases)
         assert {r["Status"] for r in rows} == {Status.ROUTED.label}
         exported = set(
@@ -173,14 +173,22 @@ class TestExport:
         own = make_case(status=Status.ACTIVE)
         make_case(county="Brown", status=Status.ACTIVE)
         response = client_for(personas["outagamie.worker"]).get(reverse("cases:export-csv"))
-        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
         assert [r["Case number"] for r in rows] == [own.number]
 
     def test_text_that_looks_like_a_formula_stays_text(self, client_for, personas, make_case):
         make_case(first="=HYPERLINK(1)", last="Formula")
         response = client_for(personas["hub2.specialist"]).get(reverse("cases:export-csv"))
-        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
         assert rows[0]["Youth"].startswith("'=HYPERLINK")
+
+    def test_the_xlsx_keeps_formula_like_text_as_text(self, client_for, personas, make_case):
+        make_case(first="=1+1", last="Formula")
+        response = client_for(personas["hub2.specialist"]).get(reverse("cases:export-xlsx"))
+        sheet = load_workbook(io.BytesIO(response.content))["Caseload"]
+        cell = sheet["B2"]
+        assert cell.value == "=1+1 Formula"
+        assert cell.data_type == "s"
 
     def test_the_xlsx_opens_with_the_same_rows(self, client_for, personas, make_case):
         case = make_case(status=Status.ROUTED)
@@ -263,15 +271,40 @@ class TestBulk:
         case.refresh_from_db()
         assert case.assigned_worker is None
 
-    def test_a_hub_specialist_has_no_bulk_bar_and_cannot_accept_for_the_agency(
+    def test_a_hub_specialist_has_no_bulk_bar_and_is_refused(
         self, client_for, personas, make_case
     ):
         case = make_case(status=Status.ROUTED)
         client = client_for(personas["hub2.specialist"])
         assert 'id="bulk-form"' not in client.get(LIST).text
-        self.post(client, action="accept", cases=[case.pk])
+        response = client.post(reverse("cases:bulk"), {"action": "accept", "cases": [case.pk]})
+        assert response.status_code == 403
         case.refresh_from_db()
         assert case.status == Status.ROUTED
+
+    def test_the_way_back_keeps_the_view_and_nothing_else(self, client_for, personas, make_case):
+        case = make_case(status=Status.ROUTED)
+        client = client_for(personas["outagamie.worker"])
+        response = client.post(
+            reverse("cases:bulk"),
+            {
+                "action": "accept",
+                "cases": [case.pk],
+                "back": "sort=-youth&status=routed&next=//evil.example\r\nX-Evil: 1",
+            },
+        )
+        assert response.status_code == 302
+        assert response["Location"] == f"{LIST}?status=routed&sort=-youth"
+
+    def test_too_many_at_once_is_refused_before_anything_is_done(
+        self, client_for, personas, make_case, monkeypatch
+    ):
+        monkeypatch.setattr(lists, "BULK_LIMIT", 2)
+        cases = [make_case(status=Status.ROUTED) for _ in range(3)]
+        client = client_for(personas["outagamie.worker"])
+        text = self.post(client, action="accept", cases=[c.pk for c in cases]).content.decode()
+        assert "Select at most 2 cases" in text
+        assert not CaseEvent.objects.filter(kind=EventKind.ACCEPTED).exists()
 
 
 class TestHubQueue:

@@ -174,3 +174,11 @@ class TestTheMenu:
     def test_the_footer_link_waits_for_sign_in(self, client):
         html = client.get(reverse("login")).text
         assert "API documentation" not in html
+
+
+def test_a_name_that_grows_when_folded_is_saved_and_found(client_for, personas, make_case):
+    """Folding can lengthen text ("ß" is "ss"): the folded columns have no length limit, so
+    a long name saves on PostgreSQL too, and is found either way."""
+    case = make_case(first="Straß" * 16, last="Groß" * 20)
+    text = client_for(personas["hub2.specialist"]).get(reverse("cases:list"), {"q": "grossgross"})
+    assert case.number in text.content.decode()

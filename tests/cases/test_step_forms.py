@@ -14,6 +14,7 @@ from django.utils import timezone
 from cases import services
 from cases.models import CaseStep, StepStatus
 from protocols.models import StepDefinition
+from regions.models import County
 from tests.cases.test_steps import log_case, route_and_accept
 
 pytestmark = pytest.mark.django_db
@@ -229,3 +230,33 @@ class TestNoInternalKeys:
             leaked = sorted(key for key in keys if key and "_" in key and key in checklist)
             assert leaked == [], f"{user} sees internal keys: {leaked}"
             assert "after 'Safety plan in place' is done" in checklist
+
+
+@pytest.mark.parametrize(("ahead", "accepted"), [(2, True), (10, False)])
+def test_a_referral_received_minutes_ahead_of_the_server_is_the_same_rule(
+    client_for, personas, ahead, accepted
+):
+    """The referral form takes the same clock-skew allowance as the step forms."""
+    with time_machine.travel(T0, tick=False):
+        typed = timezone.localtime(T0 + datetime.timedelta(minutes=ahead))
+        response = client_for(personas["hub2.specialist"]).post(
+            reverse("cases:referral-new"),
+            {
+                "youth-legal_first_name": "Skew",
+                "youth-legal_last_name": "Tester",
+                "youth-estimated_age": "15",
+                "youth-gender": "unknown",
+                "youth-race_ethnicity": "unknown",
+                "youth-county": County.objects.get(name="Outagamie").pk,
+                "referral-received_at": typed.strftime("%Y-%m-%dT%H:%M"),
+                "referral-source": "school",
+                "referral-narrative": "Seen at school.",
+                "referral-suspected_exploitation": "unknown",
+            },
+        )
+    if accepted:
+        text = response.content.decode()
+        assert response.status_code == 302, text[text.find("error"):][:1500]
+    else:
+        assert response.status_code == 400
+        assert "cannot be received in the future" in response.content.decode()
