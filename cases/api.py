@@ -84,6 +84,7 @@ class YouthSerializer(serializers.ModelSerializer):
         # "unknown": the page asks for an answer; a script may not know it.
         extra_kwargs = {
             "address": {"help_text": "Empty in answers for Safe at Home youth."},
+            "current_location": {"help_text": "Empty in answers for Safe at Home youth."},
             "guardian_contact": {
                 "help_text": "Shown for Safe at Home youth too: it is not where they live."
             },
@@ -92,6 +93,7 @@ class YouthSerializer(serializers.ModelSerializer):
     def to_representation(self, youth):
         data = super().to_representation(youth)
         data["address"] = "" if youth.safe_at_home else youth.address
+        data["current_location"] = "" if youth.safe_at_home else youth.current_location
         return data
 
     def validate(self, attrs):

@@ -154,6 +154,11 @@ class Youth(models.Model):
     def address_for_display(self) -> str:
         return "Confidential (Safe at Home)" if self.safe_at_home else self.address
 
+    @property
+    def current_location_for_display(self) -> str:
+        """Where the youth is now says where they can be found: hidden like the address."""
+        return "Confidential (Safe at Home)" if self.safe_at_home else self.current_location
+
     def clean(self) -> None:
         if self.date_of_birth is None and self.estimated_age is None:
             raise ValidationError(

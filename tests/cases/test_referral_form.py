@@ -249,7 +249,9 @@ class TestGuardianAndWhereaboutsOnTheCase:
         assert "920-555-0142" in page
         assert "With her aunt in Appleton" in page
 
-    def test_safe_at_home_hides_the_address_but_not_the_guardians_phone(self, hub):
+    def test_safe_at_home_hides_the_address_and_whereabouts_but_not_the_guardians_phone(
+        self, hub
+    ):
         response = hub.post(
             reverse("cases:referral-new"),
             referral_post(
@@ -260,7 +262,8 @@ class TestGuardianAndWhereaboutsOnTheCase:
 
         page = hub.get(response["Location"]).text
         assert "Elm Street" not in page
-        assert "Confidential (Safe at Home)" in page
+        assert "With her aunt in Appleton" not in page  # where the youth can be found
+        assert page.count("Confidential (Safe at Home)") == 2
         assert "920-555-0142" in page  # a way to reach the guardian, not where the youth lives
 
     def test_not_recorded_says_so(self, hub):
@@ -424,6 +427,18 @@ class TestReferralApi:
         assert youth["guardian_relationship"] == "mother"
         assert youth["guardian_contact"] == "ana@example.org"
         assert youth["current_location"] == "At the county shelter"
+
+    def test_a_safe_at_home_youths_whereabouts_are_not_sent(self, personas):
+        client = APIClient()
+        client.force_authenticate(personas["hub2.specialist"])
+        payload = self.payload(current_location="At the county shelter")
+        payload["youth"]["safe_at_home"] = True
+        created = client.post(reverse("referral-list"), payload, format="json")
+        assert created.status_code == 201, created.json()
+        case_id = created.json()["case"]
+        youth = client.get(reverse("case-detail", args=[case_id])).json()["youth"]
+        assert youth["current_location"] == ""
+        assert Youth.objects.get(pk=Case.objects.get(pk=case_id).youth_id).current_location
 
     def test_choices_left_out_stay_unknown(self, personas):
         client = APIClient()
