@@ -249,9 +249,7 @@ class TestGuardianAndWhereaboutsOnTheCase:
         assert "920-555-0142" in page
         assert "With her aunt in Appleton" in page
 
-    def test_safe_at_home_hides_the_address_and_whereabouts_but_not_the_guardians_phone(
-        self, hub
-    ):
+    def test_safe_at_home_hides_the_address_and_whereabouts_but_not_the_guardians_phone(self, hub):
         response = hub.post(
             reverse("cases:referral-new"),
             referral_post(

@@ -256,7 +256,7 @@ def test_a_referral_received_minutes_ahead_of_the_server_is_the_same_rule(
         )
     if accepted:
         text = response.content.decode()
-        assert response.status_code == 302, text[text.find("error"):][:1500]
+        assert response.status_code == 302, text[text.find("error") :][:1500]
     else:
         assert response.status_code == 400
         assert "cannot be received in the future" in response.content.decode()
