@@ -8,11 +8,8 @@ import csv
 import io
 
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from hubnet.text import spreadsheet_cell
+from hubnet.spreadsheets import spreadsheet_cell, xlsx
 
 COLUMNS = [
     "Case number",
@@ -78,26 +75,13 @@ def caseload_csv(cases) -> str:
 
 
 def caseload_xlsx(cases, *, title: str) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Caseload"
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for record in caseload_records(cases):
-        sheet.append(record)
-        for cell in sheet[sheet.max_row]:
-            if cell.data_type == "f":  # typed text that begins with "=": keep it text
-                cell.data_type = "s"
-    sheet.freeze_panes = "A2"
-    for index, name in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(name) + 2)
-    about = book.create_sheet("About")
-    about.append([title])
-    about["A1"].font = Font(bold=True)
-    about.append(["Confidential: records of youth at risk of trafficking (Wis. Stat. 48.981(7))."])
-    about.append(["Every case in this file is recorded in its access log as exported."])
-    about.column_dimensions["A"].width = 100
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx(
+        sheet="Caseload",
+        columns=COLUMNS,
+        records=caseload_records(cases),
+        about=[
+            title,
+            "Confidential: records of youth at risk of trafficking (Wis. Stat. 48.981(7)).",
+            "Every case in this file is recorded in its access log as exported.",
+        ],
+    )

@@ -9,11 +9,3 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text or "")
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())
-
-
-def spreadsheet_cell(value):
-    """`value` as a spreadsheet should show it: text that would start a formula (=, +, -,
-    @, tab, return) gets a leading quote, so an export never runs what someone typed."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

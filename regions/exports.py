@@ -5,10 +5,7 @@ so a spreadsheet reads without a code book."""
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
+from hubnet.spreadsheets import xlsx
 from regions.figures import Published
 from regions.metrics import metric
 from regions.models import County, Region, Tribe
@@ -98,23 +95,6 @@ def as_csv(rows: list[Published]) -> str:
 
 
 def as_xlsx(rows: list[Published], *, title: str, notes: list[str]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Figures"
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for record in figure_records(rows):
-        sheet.append(record)
-    sheet.freeze_panes = "A2"
-    for index, name in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(name) + 2)
-    about = book.create_sheet("About")
-    about.append([title])
-    about["A1"].font = Font(bold=True)
-    for note in notes:
-        about.append([note])
-    about.column_dimensions["A"].width = 110
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx(
+        sheet="Figures", columns=COLUMNS, records=figure_records(rows), about=[title, *notes]
+    )

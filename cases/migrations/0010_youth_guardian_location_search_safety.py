@@ -5,35 +5,35 @@ from django.db import migrations, models
 from hubnet.text import fold
 
 
+def _fill(queryset, target: str, text) -> None:
+    """Set `target` to `text(row)` on every row, in batches."""
+    batch = []
+    for row in queryset.iterator(chunk_size=2000):
+        setattr(row, target, text(row))
+        batch.append(row)
+        if len(batch) == 2000:
+            queryset.model.objects.bulk_update(batch, [target])
+            batch = []
+    queryset.model.objects.bulk_update(batch, [target])
+
+
 def fill_folded_and_safety(apps, schema_editor):
-    """Folded names for search, and the safety flag of open cases whose safety check said
-    the youth was not safe."""
+    """Folded names for search, and the safety flag of cases whose safety check said the
+    youth was not safe."""
     Youth = apps.get_model("cases", "Youth")
     Referral = apps.get_model("cases", "Referral")
     CaseStep = apps.get_model("cases", "CaseStep")
     Case = apps.get_model("cases", "Case")
-    batch = []
-    for youth in Youth.objects.only(
-        "legal_first_name", "legal_last_name", "preferred_name"
-    ).iterator(chunk_size=2000):
-        youth.name_folded = fold(
-            f"{youth.legal_first_name} {youth.legal_last_name} {youth.preferred_name}"
-        )
-        batch.append(youth)
-        if len(batch) == 2000:
-            Youth.objects.bulk_update(batch, ["name_folded"])
-            batch = []
-    Youth.objects.bulk_update(batch, ["name_folded"])
-    batch = []
-    for referral in (
-        Referral.objects.exclude(reporter_name="").only("reporter_name").iterator(chunk_size=2000)
-    ):
-        referral.reporter_folded = fold(referral.reporter_name)
-        batch.append(referral)
-        if len(batch) == 2000:
-            Referral.objects.bulk_update(batch, ["reporter_folded"])
-            batch = []
-    Referral.objects.bulk_update(batch, ["reporter_folded"])
+    _fill(
+        Youth.objects.only("legal_first_name", "legal_last_name", "preferred_name"),
+        "name_folded",
+        lambda y: fold(f"{y.legal_first_name} {y.legal_last_name} {y.preferred_name}"),
+    )
+    _fill(
+        Referral.objects.exclude(reporter_name="").only("reporter_name"),
+        "reporter_folded",
+        lambda r: fold(r.reporter_name),
+    )
     unsafe = CaseStep.objects.filter(
         definition__key="immediate_safety", status="done", values__safe_now=False
     )

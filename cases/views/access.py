@@ -20,7 +20,7 @@ from cases.selectors import (
 )
 from cases.views.common import case_worker_required, door
 from cases.widgets import DateInput
-from hubnet.text import spreadsheet_cell
+from hubnet.spreadsheets import spreadsheet_cell
 
 ACCESS_LOG_PAGE_SIZE = 100
 OUTCOMES = {"allowed": True, "refused": False}

@@ -23,15 +23,8 @@ from cases.selectors import (
 from cases.views.common import case_worker_required, hub_required, log_shown
 from hubnet.forms import errors_to_forms
 
-REFERRAL_FIELDS = (
-    "received_at",
-    "source",
-    "reporter_name",
-    "reporter_contact",
-    "narrative",
-    "suspected_exploitation",
-    "imminent_danger",
-)
+# What the form sends the service as the referral's own fields (indicators go apart).
+REFERRAL_FIELDS = [f for f in ReferralForm.Meta.fields if f != "indicators"]
 
 
 @require_http_methods(["GET", "POST"])

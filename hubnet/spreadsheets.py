@@ -1,0 +1,42 @@
+"""Files people open in a spreadsheet: what someone typed is never run as a formula."""
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+
+def spreadsheet_cell(value):
+    """`value` for a CSV cell: text that would start a formula (=, +, -, @, tab, return)
+    gets a leading quote, so opening the file never runs what someone typed."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def xlsx(*, sheet: str, columns: list[str], records, about: list[str]) -> bytes:
+    """A workbook: `records` under bold `columns` (frozen), and an "About" sheet with the
+    lines of `about` (the first in bold). Typed text beginning with "=" stays text."""
+    book = Workbook()
+    data = book.active
+    data.title = sheet
+    data.append(columns)
+    for cell in data[1]:
+        cell.font = Font(bold=True)
+    for record in records:
+        data.append(record)
+        for cell in data[data.max_row]:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+    data.freeze_panes = "A2"
+    for index, name in enumerate(columns, start=1):
+        data.column_dimensions[get_column_letter(index)].width = max(14, len(name) + 2)
+    notes = book.create_sheet("About")
+    for line in about:
+        notes.append([line])
+    notes["A1"].font = Font(bold=True)
+    notes.column_dimensions["A"].width = 110
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
