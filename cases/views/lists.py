@@ -51,7 +51,13 @@ COLUMNS = [
     ("agency", "Agency", ("agency__name",), False),
     ("worker", "Worker", ("assigned_worker__last_name", "assigned_worker__first_name"), False),
     ("next_due", "Next step", ("next_step_due",), False),
-    ("overdue", "Overdue", ("overdue_mine",), True),
+    # Every overdue step the column shows: the viewer's own and those waiting on others.
+    (
+        "overdue",
+        "Overdue",
+        (F("overdue_mine") + F("overdue_waiting_hub") + F("overdue_waiting_agency"),),
+        True,
+    ),
     ("opened", "Opened", ("opened_at",), True),
 ]
 SORTABLE = {key: (fields, desc_first) for key, _, fields, desc_first in COLUMNS}

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from cases import services
 from cases.models import AccessChannel, CaseAccess, CaseEvent, EventKind, Status
 from cases.views import lists
 from regions.models import Tribe
@@ -104,6 +105,37 @@ class TestSorting:
             assert reversed_due == [later.number, early.number, closed.number]
             overdue = client.get(LIST, {"sort": "-overdue", "status": ""}).text
             assert numbers_in(overdue)[-1] == closed.number
+
+    def test_overdue_sorts_by_every_overdue_step_the_row_shows(
+        self, client_for, personas, make_case
+    ):
+        """Not only the viewer's own: a case with four steps late on the hub comes before
+        one with three late, one of them the agency's."""
+        worker = personas["outagamie.worker"]
+        start = timezone.now()
+        with time_machine.travel(start, tick=False) as clock:
+            hubs_late = make_case(status=Status.ROUTED)
+            clock.shift(datetime.timedelta(days=2))
+            now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+            for key, data in (
+                ("le_notification", {"notified_at": now, "law_enforcement_agency": "APD"}),
+                ("federal_le_report", {"reported_at": now, "identified_as_victim": "yes"}),
+            ):
+                services.case_step_complete(
+                    case_id=hubs_late.pk, step_key=key, actor=worker, data=data
+                )
+            mixed = make_case(status=Status.ROUTED)  # received two hours ago
+            clock.shift(datetime.timedelta(hours=11))
+            text = client_for(worker).get(LIST, {"sort": "-overdue"}).text
+
+        def flags(case):
+            start = text.index(f"{case.number}</a>")
+            row = text[start : text.index("</tr>", start)]
+            return re.findall(r'<span class="flag[^"]*">([^<]+)<', row)
+
+        assert flags(hubs_late) == ["4 waiting on the hub"]
+        assert flags(mixed) == ["1 overdue", "2 waiting on the hub"]
+        assert numbers_in(text) == [hubs_late.number, mixed.number]
 
     @pytest.mark.parametrize("key", [key for key, *_ in lists.COLUMNS])
     def test_every_column_sorts_both_ways_in_a_constant_number_of_queries(
