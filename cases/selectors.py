@@ -548,13 +548,9 @@ def notification_counts(user: AbstractBaseUser, now=None) -> dict[str, int]:
     )
 
 
-def unread_notification_count(user: AbstractBaseUser) -> int:
-    """The header's count: `user`'s unread notifications about cases they can see. One query."""
-    return _visible_notifications(user).filter(read_at__isnull=True).count()
-
-
 def unread_notifications_of(user: AbstractBaseUser) -> QuerySet[Notification]:
-    """What "mark all as read" marks: the unread ones `notifications_of` lists."""
+    """The unread ones `notifications_of` lists: what "mark all as read" marks, and the
+    header's count."""
     return _visible_notifications(user).filter(read_at__isnull=True)
 
 

@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.urls import reverse
 
-from cases.selectors import unread_notification_count
+from cases.selectors import unread_notifications_of
 from hubnet.mfa import is_verified
 from hubnet.sessions import session_ends
 from regions.models import CASE_ROLES, Role
@@ -25,7 +25,7 @@ def hubnet(request):
     membership = primary_membership(user)
     works_cases = membership is not None and membership.role in CASE_ROLES
     # Only notifications about cases the user can still see: one query, whatever the count.
-    unread = unread_notification_count(user) if works_cases else 0
+    unread = unread_notifications_of(user).count() if works_cases else 0
     return {
         "product_name": settings.SITE_NAME,
         "development_mode": settings.DEBUG,

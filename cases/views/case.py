@@ -92,7 +92,7 @@ def _render_case(request, case, *, forms=None, status=200) -> HttpResponse:
         "indicators": case.referral.indicators.all(),
         "timeline": case_timeline(case),
         "notes": case_notes(case),
-        "consents": case.consents.select_related("recipient").order_by("-signed_on"),
+        "consents": case_consents(case),
         "screen_form": ScreenForm(initial=initial, step_definition=screening),
         "decline_form": DeclineForm(initial=initial),
         "assign_form": AssignForm(

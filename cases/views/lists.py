@@ -111,7 +111,7 @@ def _headers(sort: str, query: QueryDict) -> list[dict]:
     return headers
 
 
-def _caseload(request):
+def _caseload(request, memberships):
     """The filter (closed cases hidden unless a status is chosen or a search made) and its
     cases, annotated with what their steps ask of this user, in the chosen order."""
     data = request.GET.copy()
@@ -120,7 +120,7 @@ def _caseload(request):
         data["status"] = "" if data.get("q", "").strip() else "open"
     visible = cases_visible_to(request.user)
     case_filter = CaseFilter(data, queryset=visible, request=request)
-    regions = _home_region_ids(request.user)
+    regions = _home_region_ids(memberships)
     case_filter.form.fields["county"].widget = forms.Select(choices=case_filter_counties(regions))
     case_filter.form.fields["tribe"].widget = forms.Select(choices=case_filter_tribes(regions))
     cases = case_filter.qs if case_filter.is_valid() else visible.none()
@@ -130,11 +130,11 @@ def _caseload(request):
     return case_filter, ordered
 
 
-def _home_region_ids(user) -> set[int]:
+def _home_region_ids(memberships) -> set[int]:
     """The regions the user works in (a hub's, or an agency's), whose counties and tribes
     the filters offer first."""
     ids = set()
-    for membership in memberships_of(user):
+    for membership in memberships:
         if membership.hub_id:
             ids.add(membership.hub.region_id)
         elif membership.agency_id:
@@ -145,7 +145,8 @@ def _home_region_ids(user) -> set[int]:
 @require_GET
 @case_worker_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    case_filter, ordered = _caseload(request)
+    memberships = list(memberships_of(request.user))
+    case_filter, ordered = _caseload(request, memberships)
     paginator = Paginator(ordered, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     searching = bool(request.GET.get("q", "").strip())
@@ -153,7 +154,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     sort = _sort_of(request)
-    rights = _bulk_rights(request.user)
+    rights = _bulk_rights(memberships)
     return render(
         request,
         "cases/case_list.html",
@@ -164,7 +165,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "export_query": query.urlencode(),
             "bulk": rights,
-            "workers": _bulk_workers(request.user) if rights else None,
+            "workers": _bulk_workers(memberships) if rights else None,
             "now": timezone.now(),
         },
     )
@@ -178,7 +179,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def case_export(request: HttpRequest, file_format: str) -> HttpResponse:
     """The caseload view as it is filtered and sorted, every row (up to EXPORT_LIMIT), as
     CSV or XLSX. Each case in the file is logged as exported."""
-    _, ordered = _caseload(request)
+    _, ordered = _caseload(request, list(memberships_of(request.user)))
     rows = list(ordered[: EXPORT_LIMIT + 1])
     if len(rows) > EXPORT_LIMIT:
         return render(
@@ -208,14 +209,14 @@ BULK_ACTIONS = {"accept": "Accept", "assign": "Assign to"}
 BULK_LIMIT = 100
 
 
-def _bulk_rights(user) -> bool:
+def _bulk_rights(memberships) -> bool:
     """Bulk accept and assign are for agency staff (what they do one case at a time)."""
-    return any(m.agency_id for m in memberships_of(user))
+    return any(m.agency_id for m in memberships)
 
 
-def _bulk_workers(user):
+def _bulk_workers(memberships):
     """Workers the user may assign: the staff of the agencies they work for."""
-    agencies = [m.agency for m in memberships_of(user) if m.agency_id]
+    agencies = [m.agency for m in memberships if m.agency_id]
     workers = {}
     for agency in agencies:
         for worker in services.agency_workers(agency):
@@ -252,7 +253,8 @@ def case_bulk(request: HttpRequest) -> HttpResponse:
             back[key] = posted[key]
     back = back.urlencode()
     target = "cases:list"
-    if not _bulk_rights(request.user):
+    memberships = list(memberships_of(request.user))
+    if not _bulk_rights(memberships):
         raise PermissionDenied("Bulk accept and assign are for agency staff.")
     ids = request.POST.getlist("cases")
     if len(ids) > BULK_LIMIT:
@@ -271,7 +273,7 @@ def case_bulk(request: HttpRequest) -> HttpResponse:
     worker = None
     if action == "assign":
         worker = next(
-            (w for w in _bulk_workers(request.user) if w.pk == form.cleaned_data["worker"]), None
+            (w for w in _bulk_workers(memberships) if w.pk == form.cleaned_data["worker"]), None
         )
         if worker is None:
             messages.error(request, "That worker is not on your agency's staff.")

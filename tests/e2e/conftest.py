@@ -63,6 +63,39 @@ def page(browser, live_server):
     context.close()
 
 
+@pytest.fixture
+def open_as(browser, live_server):
+    """open_as(username, *, viewport=LAPTOP, csp=False, **context_options): a new page
+    signed in as `username`. With `csp` the page runs under its Content-Security-Policy and
+    any violation fails the test (axe, injected inline, cannot run there); without, the
+    policy is bypassed so axe can run."""
+    contexts, violations = [], []
+
+    def open_page(username, *, viewport=LAPTOP, csp=False, **options):
+        context = browser.new_context(
+            viewport=viewport, base_url=live_server.url, bypass_csp=not csp, **options
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        if csp:
+            page.on(
+                "console",
+                lambda m: (
+                    violations.append(m.text) if "Content Security Policy" in m.text else None
+                ),
+            )
+        from tests.e2e.test_sign_in import sign_in  # here: that module imports this one
+
+        sign_in(page, username)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert violations == []
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

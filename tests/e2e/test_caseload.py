@@ -9,30 +9,10 @@ from playwright.sync_api import expect
 
 from cases.models import Status
 from tests.e2e.conftest import axe_violations, screenshot
-from tests.e2e.test_sign_in import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def open_as(browser, live_server):
-    contexts = []
-
-    def open_page(username, viewport):
-        context = browser.new_context(
-            viewport=viewport, base_url=live_server.url, bypass_csp=True, has_touch=True
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        sign_in(page, username)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 def scrolls_sideways(page) -> bool:
@@ -43,7 +23,7 @@ def scrolls_sideways(page) -> bool:
 
 def test_on_a_phone_the_accept_button_is_in_the_first_screen(open_as, personas, make_case):
     case = make_case(status=Status.ROUTED)
-    page = open_as("outagamie.worker", PHONE)
+    page = open_as("outagamie.worker", viewport=PHONE, has_touch=True)
     page.goto(f"/cases/{case.pk}/")
 
     accept = page.get_by_role("button", name="Accept referral")
@@ -57,7 +37,7 @@ def test_on_a_phone_the_accept_button_is_in_the_first_screen(open_as, personas, 
 
 def test_on_a_phone_the_hubs_next_step_is_at_the_top(open_as, personas, make_case):
     case = make_case(status=Status.SCREENED)
-    page = open_as("hub2.specialist", PHONE)
+    page = open_as("hub2.specialist", viewport=PHONE, has_touch=True)
     page.goto(f"/cases/{case.pk}/")
 
     route = page.get_by_role("link", name="Route to an agency")
@@ -72,7 +52,7 @@ def test_on_a_phone_the_hubs_next_step_is_at_the_top(open_as, personas, make_cas
 def test_on_a_phone_the_caseload_is_cards_not_a_wide_table(open_as, personas, make_case):
     for _ in range(3):
         make_case(status=Status.ROUTED)
-    page = open_as("outagamie.worker", PHONE)
+    page = open_as("outagamie.worker", viewport=PHONE, has_touch=True)
     page.goto("/cases/")
 
     assert not scrolls_sideways(page)
@@ -90,7 +70,7 @@ def test_on_a_phone_the_caseload_is_cards_not_a_wide_table(open_as, personas, ma
 def test_sort_by_a_heading_and_accept_two_at_once(open_as, personas, make_case):
     zed = make_case(status=Status.ROUTED, last="Zeller")
     amy = make_case(status=Status.ROUTED, last="Abbott")
-    page = open_as("outagamie.worker", {"width": 1366, "height": 900})
+    page = open_as("outagamie.worker")
     page.goto("/cases/")
 
     page.get_by_role("link", name=re.compile(r"^Youth\W+select to sort")).click()
@@ -112,7 +92,7 @@ def test_sort_by_a_heading_and_accept_two_at_once(open_as, personas, make_case):
 
 def test_printing_a_case_shows_the_record_and_says_confidential(open_as, personas, make_case):
     case = make_case(status=Status.ACTIVE)
-    page = open_as("outagamie.worker", {"width": 1366, "height": 900})
+    page = open_as("outagamie.worker")
     page.goto(f"/cases/{case.pk}/")
     header = page.locator(".print-header")
     expect(header).to_be_hidden()  # on screen, the page's own heading says it

@@ -11,7 +11,6 @@ from cases.models import Status
 from regions.quarters import Quarter
 from regions.rollups import rollup_quarter
 from tests.e2e.conftest import axe_violations, screenshot
-from tests.e2e.test_referral_flow import new_page  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,8 +31,8 @@ def rolled_up(make_case):
     return quarter
 
 
-def test_state_admin_reads_the_overview_and_exports_region_2(new_page, rolled_up):  # noqa: F811
-    page = new_page("state.admin")
+def test_state_admin_reads_the_overview_and_exports_region_2(open_as, rolled_up):
+    page = open_as("state.admin")
     page.get_by_label("Quarter", exact=True).select_option(str(rolled_up))
     page.get_by_role("button", name="Show").click()
 
@@ -83,8 +82,8 @@ def test_state_admin_reads_the_overview_and_exports_region_2(new_page, rolled_up
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
-def test_hub_specialist_sees_region_2_and_is_refused_region_5(new_page, rolled_up):  # noqa: F811
-    page = new_page("hub2.specialist")
+def test_hub_specialist_sees_region_2_and_is_refused_region_5(open_as, rolled_up):
+    page = open_as("hub2.specialist")
     page.get_by_role("link", name="Dashboard", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Region 2")
     expect(page.get_by_label("Region", exact=True).locator("option")).to_have_count(1)

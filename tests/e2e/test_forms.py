@@ -11,38 +11,10 @@ from playwright.sync_api import expect
 
 from cases.models import Case
 from tests.e2e.conftest import SCREENSHOTS, axe_violations, screenshot
-from tests.e2e.test_sign_in import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DANGER = "rgb(164, 22, 26)"  # --danger
-
-
-@pytest.fixture
-def open_as(browser, live_server):
-    """open_as(username, csp=False): a signed-in page. With `csp`, the page runs under its
-    Content-Security-Policy and any violation fails the test (axe cannot run there)."""
-    contexts = []
-    violations = []
-
-    def open_page(username, *, csp=False):
-        context = browser.new_context(
-            viewport={"width": 1366, "height": 900}, base_url=live_server.url, bypass_csp=not csp
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.on(
-            "console",
-            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        sign_in(page, username)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert violations == []
 
 
 def border_color(locator) -> str:

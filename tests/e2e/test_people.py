@@ -9,19 +9,18 @@ from playwright.sync_api import expect
 
 from regions.models import AccessChange, Membership
 from tests.e2e.conftest import axe_violations, screenshot
-from tests.e2e.test_referral_flow import new_page  # noqa: F401 - fixture
 from tests.e2e.test_sign_in import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_an_account_administrator_invites_a_caseworker_and_the_hub_sees_it(
-    new_page,  # noqa: F811
+    open_as,
     browser,
     live_server,
     personas,
 ):
-    admin = new_page("accounts.admin")
+    admin = open_as("accounts.admin")
     expect(admin.get_by_role("heading", level=1)).to_have_text("Account administration")
     admin.get_by_role("link", name="Invite someone").click()
     admin.get_by_label("First name").fill("Nia")
@@ -51,7 +50,7 @@ def test_an_account_administrator_invites_a_caseworker_and_the_hub_sees_it(
     context.close()
 
     # The region's hub specialist sees who was given access to the region's cases.
-    hub = new_page("hub2.specialist")
+    hub = open_as("hub2.specialist")
     new_access = re.compile(r"new (person|people) with access to your region")
     expect(hub.get_by_text(new_access)).to_be_visible()
     hub.get_by_role("link", name="People", exact=True).click()
@@ -63,8 +62,8 @@ def test_an_account_administrator_invites_a_caseworker_and_the_hub_sees_it(
     screenshot(hub, "people-hub")
 
 
-def test_a_hub_specialist_ends_a_role_and_cannot_touch_their_own(new_page, personas):  # noqa: F811
-    hub = new_page("hub2.specialist")
+def test_a_hub_specialist_ends_a_role_and_cannot_touch_their_own(open_as, personas):
+    hub = open_as("hub2.specialist")
     hub.goto(f"/people/{personas['outagamie.worker'].pk}/")
     hub.get_by_label("Why does this access end?").fill("Moved to another county")
     hub.get_by_role("button", name="End this role").click()

@@ -10,33 +10,13 @@ from playwright.sync_api import expect
 
 from cases.models import Case, CaseAccess
 from tests.e2e.conftest import TABLET, axe_violations, screenshot
-from tests.e2e.test_sign_in import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def new_page(browser, live_server):
-    contexts = []
-
-    def open_as(username):
-        context = browser.new_context(
-            viewport={"width": 1366, "height": 900}, base_url=live_server.url, bypass_csp=True
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        sign_in(page, username)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
-def test_log_route_accept_and_the_access_log(new_page, personas):
+def test_log_route_accept_and_the_access_log(open_as, personas):
     # The hub specialist logs a referral.
-    hub = new_page("hub2.specialist")
+    hub = open_as("hub2.specialist")
     hub.get_by_role("link", name="New referral").first.click()
     expect(hub.get_by_role("heading", level=1)).to_have_text("New referral")
     hub.get_by_label("Legal first name").fill("Avery")
@@ -74,7 +54,7 @@ def test_log_route_accept_and_the_access_log(new_page, personas):
     screenshot(hub, "case-routed-hub")
 
     # The Outagamie worker finds it in the caseload and accepts.
-    worker = new_page("outagamie.worker")
+    worker = open_as("outagamie.worker")
     worker.get_by_role("navigation", name="Main").get_by_role("link", name="Caseload").click()
     expect(worker.get_by_role("link", name=case.number)).to_be_visible()
     assert axe_violations(worker) == []
@@ -103,7 +83,7 @@ def test_log_route_accept_and_the_access_log(new_page, personas):
     screenshot(worker, "checklist-agency")
 
     # Brown's worker, given the URL, learns nothing.
-    brown = new_page("brown.worker")
+    brown = open_as("brown.worker")
     response = brown.goto(f"/cases/{case.pk}/")
     assert response.status == 404
     expect(brown.get_by_role("heading", level=1)).to_have_text("Not found")
@@ -138,8 +118,8 @@ def test_log_route_accept_and_the_access_log(new_page, personas):
     ).exists()
 
 
-def test_form_errors_are_announced_and_nothing_is_saved(new_page, personas):
-    hub = new_page("hub2.specialist")
+def test_form_errors_are_announced_and_nothing_is_saved(open_as, personas):
+    hub = open_as("hub2.specialist")
     hub.goto("/referrals/new/")
     hub.get_by_label("Legal first name").fill("Kai")
     hub.get_by_role("button", name="Log referral").click()
@@ -154,9 +134,9 @@ def test_form_errors_are_announced_and_nothing_is_saved(new_page, personas):
     assert not Case.objects.exists()
 
 
-def test_possible_duplicates_are_offered_while_typing(new_page, personas, make_case):
+def test_possible_duplicates_are_offered_while_typing(open_as, personas, make_case):
     case = make_case(county="Brown", first="Jordan", last="Whitfeather")
-    hub = new_page("hub2.specialist")
+    hub = open_as("hub2.specialist")
     hub.goto("/referrals/new/")
 
     hub.get_by_label("Legal first name").fill("Jordan")
@@ -174,11 +154,11 @@ def test_possible_duplicates_are_offered_while_typing(new_page, personas, make_c
     screenshot(hub, "referral-duplicate-linked")
 
 
-def test_changing_the_name_after_linking_removes_the_link(new_page, personas, make_case):
+def test_changing_the_name_after_linking_removes_the_link(open_as, personas, make_case):
     """The wrong-child bug: link Emma Diaz, change the last name to Dixon, save: the
     referral went to Emma Diaz and the county, birth date and missing flag were dropped."""
     emma = make_case(county="Brown", first="Emma", last="Diaz")
-    hub = new_page("hub2.specialist")
+    hub = open_as("hub2.specialist")
     hub.goto("/referrals/new/")
     hub.get_by_label("Legal first name").fill("Emma")
     hub.get_by_label("Legal last name").press_sequentially("Diaz")
@@ -210,9 +190,9 @@ def test_changing_the_name_after_linking_removes_the_link(new_page, personas, ma
     assert emma.youth.cases.count() == 1
 
 
-def test_unlink_gives_back_what_was_typed(new_page, personas, make_case):
+def test_unlink_gives_back_what_was_typed(open_as, personas, make_case):
     make_case(county="Brown", first="Rowan", last="Ashby")
-    hub = new_page("hub2.specialist")
+    hub = open_as("hub2.specialist")
     hub.goto("/referrals/new/")
     hub.get_by_label("Legal first name").fill("Rowan")
     hub.get_by_label("Preferred name or alias").fill("Ro")
@@ -227,8 +207,8 @@ def test_unlink_gives_back_what_was_typed(new_page, personas, make_case):
     expect(hub.get_by_label("Preferred name or alias")).to_be_enabled()
 
 
-def test_a_youth_from_another_region_is_flagged_before_saving(new_page, personas):
-    hub = new_page("hub2.specialist")
+def test_a_youth_from_another_region_is_flagged_before_saving(open_as, personas):
+    hub = open_as("hub2.specialist")
     hub.goto("/referrals/new/")
 
     hub.get_by_label("County of residence").select_option(label="Dane County")
@@ -243,15 +223,15 @@ def test_a_youth_from_another_region_is_flagged_before_saving(new_page, personas
     expect(warning).to_be_hidden()
 
 
-def test_an_unfinished_step_shows_as_overdue_when_the_clock_moves(new_page, personas, make_case):
+def test_an_unfinished_step_shows_as_overdue_when_the_clock_moves(open_as, personas, make_case):
     case = make_case(county="Outagamie", status="accepted")
-    hub = new_page("hub2.specialist")
+    hub = open_as("hub2.specialist")
     hub.goto(f"/cases/{case.pk}/")
     federal = hub.locator("#step-federal_le_report .step-state")
     expect(federal).to_have_text(re.compile("To do|Due soon"))
 
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=30), tick=True):
-        hub = new_page("hub2.specialist")  # the 8-hour session ended meanwhile
+        hub = open_as("hub2.specialist")  # the 8-hour session ended meanwhile
         hub.goto(f"/cases/{case.pk}/")
         expect(hub.locator("#step-federal_le_report .step-state")).to_have_text(
             re.compile(r"Overdue by \d+ h")

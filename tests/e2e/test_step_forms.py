@@ -11,35 +11,17 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import CaseStep, StepStatus
-from tests.e2e.conftest import LAPTOP, SCREENSHOTS, axe_violations, screenshot
-from tests.e2e.test_sign_in import sign_in
+from tests.e2e.conftest import SCREENSHOTS, axe_violations, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WISCONSIN = zoneinfo.ZoneInfo("America/Chicago")
 
 
-@pytest.fixture
-def open_as(browser, live_server):
-    contexts = []
-
-    def open_as(username, **options):
-        context = browser.new_context(viewport=LAPTOP, base_url=live_server.url, **options)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        sign_in(page, username)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
 def test_now_fills_wisconsins_time_on_a_device_set_to_another_zone(open_as, make_case):
     case = make_case(county="Outagamie", status="received")
     # The policy applies (no bypass), and the device's clock is in Tokyo.
-    page = open_as("hub2.specialist", timezone_id="Asia/Tokyo")
+    page = open_as("hub2.specialist", csp=True, timezone_id="Asia/Tokyo")
     violations = []
     page.on(
         "console",
@@ -74,7 +56,7 @@ def test_now_fills_wisconsins_time_on_a_device_set_to_another_zone(open_as, make
 
 def test_a_future_time_is_refused_once_next_to_its_field(open_as, make_case):
     case = make_case(county="Outagamie", status="received")
-    page = open_as("hub2.specialist", bypass_csp=True)  # axe is injected inline
+    page = open_as("hub2.specialist")  # the policy bypassed: axe is injected inline
     page.goto(f"/cases/{case.pk}/")
     step = page.locator("#step-intake")
     step.get_by_text("Record…").click()
