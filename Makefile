@@ -24,6 +24,8 @@ run: $(STAMP)
 	$(BIN)/python manage.py load_wisconsin
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py rollup --last 9
+	@# No beat here: alert the demo's due and overdue steps once (the emails go to the console).
+	$(BIN)/python manage.py deadline_alerts >/dev/null
 	@echo "HubNet is at http://$(HOST):$(PORT)/ (development mode). Ctrl-C stops it."
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
