@@ -53,6 +53,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("regions.urls")),
     path("", include("regions.dashboard_urls")),
+    path("", include("training.urls")),
     # The admin's own password change would check the current password outside the
     # lockout; HubNet's page does it inside.
     path(

@@ -167,6 +167,8 @@ def _key(row: Published) -> tuple:
 
 def _suppress(metric_key: str, rows: list, threshold: int) -> list[Published]:
     definition = metric_named(metric_key)
+    if definition is not None and not definition.disclosure_control:
+        return [Published(*row[:8], row[8], False, row[10], False) for row in rows]
     additive = definition.additive if definition else True
     if additive:
         counts = {row[1:5] + row[6:8]: int(row[8] or 0) for row in rows}

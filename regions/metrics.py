@@ -83,6 +83,9 @@ class Metric:
     additive: bool = True
     # What the thing counted is called, for sentences ("12 referrals").
     noun: str = ""
+    # Small-cell suppression (regions.figures). Off only for figures that are about no
+    # youth and no case (trainings delivered, professionals trained).
+    disclosure_control: bool = True
 
     def dimension(self, key: str) -> Dimension | None:
         return next((d for d in self.dimensions if d.key == key), None)

@@ -45,6 +45,7 @@ class Region(models.Model):
             ("view_statewide_dashboard", "Can see statewide de-identified dashboards"),
             ("view_region_dashboard", "Can see the region's de-identified dashboards"),
             ("recompute_figures", "Can recompute a quarter's figures"),
+            ("manage_region_trainings", "Can log, change and cancel the region's trainings"),
         ]
 
     def __str__(self) -> str:

@@ -44,7 +44,13 @@ class RoleGrant:
 
 ROLE_GRANTS: dict[str, RoleGrant] = {
     Role.HUB_SPECIALIST: RoleGrant(
-        "region", ("view_region_cases", "work_region_cases", "view_region_dashboard")
+        "region",
+        (
+            "view_region_cases",
+            "work_region_cases",
+            "view_region_dashboard",
+            "manage_region_trainings",
+        ),
     ),
     Role.AGENCY_STAFF: RoleGrant(
         "agency", ("view_agency_cases", "work_agency_cases"), ("view_region_dashboard",)

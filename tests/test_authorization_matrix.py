@@ -54,6 +54,10 @@ REGION2_PEOPLE = frozenset({"hub2.specialist", "accounts.admin"})
 # De-identified dashboards: the state task force everywhere, case workers their own region.
 STATE = frozenset({"state.admin"})
 DASHBOARD_USERS = STATE | CASE_WORKERS
+# Trainings are not confidential: everyone with a place in the network reads them all;
+# the region's hub specialists change them (tests/training/).
+NETWORK = STATE | CASE_WORKERS
+TRAINING = {"training_id": "sample-training"}  # a region 2 training
 REGION2_DASHBOARD = STATE | {
     "hub2.specialist",
     "outagamie.worker",
@@ -175,6 +179,19 @@ MATRIX: dict[str, Rule] = {
     "metric-list": Rule(API, allowed=DASHBOARD_USERS),
     "rollup-run-list": Rule(API, allowed=DASHBOARD_USERS),
     "rollup-run-detail": Rule(API, allowed=DASHBOARD_USERS, kwargs={"pk": "sample-run"}),
+    # Trainings (training/urls.py): read by the network, changed by the region's hubs
+    "training:list": Rule(PAGE, allowed=NETWORK),
+    "training:export-csv": Rule(PAGE, allowed=NETWORK),
+    "training:export-xlsx": Rule(PAGE, allowed=NETWORK),
+    "training:coverage": Rule(PAGE, allowed=NETWORK, kwargs={"number": 2}),
+    "training:detail": Rule(PAGE, allowed=NETWORK, kwargs=TRAINING),
+    "training:new": Rule(PAGE, allowed=HUBS),
+    "training:import": Rule(PAGE, allowed=HUBS),
+    "training:import-template": Rule(PAGE, allowed=HUBS),
+    "training:edit": Rule(PAGE, allowed=frozenset({"hub2.specialist"}), kwargs=TRAINING),
+    "training:cancel": Rule(PAGE, allowed=frozenset({"hub2.specialist"}), kwargs=TRAINING),
+    "training-list": Rule(API, allowed=NETWORK),
+    "training-detail": Rule(API, allowed=NETWORK, kwargs={"pk": "sample-training"}),
     # Protocol definitions are not case data: any signed-in user reads them
     "protocol-list": Rule(API),
     "protocol-detail": Rule(API, kwargs={"pk": "first-protocol"}),
@@ -239,10 +256,41 @@ def resolve_url(name: str, rule: Rule, case=None) -> str:
         "first-protocol": ProtocolVersion.objects.order_by("pk").first().pk,
         "sample-run": RollupRun.objects.get_or_create(quarter="2026Q3", trigger="command")[0].pk,
         "sample-case": case.pk if case else "00000000-0000-0000-0000-000000000000",
+        "sample-training": sample_training().pk,
         "sample-referral": case.referral_id if case else "00000000-0000-0000-0000-000000000000",
     }
     kwargs = {key: samples.get(value, value) for key, value in rule.kwargs.items()}
     return reverse(name, kwargs=kwargs)
+
+
+def sample_training():
+    """A planned region 2 training, logged by hub2.specialist."""
+    import datetime
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from regions.models import County, Region
+    from training.models import Training
+    from training.services import TrainingInput, training_create
+
+    existing = Training.objects.filter(region__number=2).first()
+    if existing:
+        return existing
+    data = TrainingInput(
+        title="Sample training",
+        date=timezone.localdate() + datetime.timedelta(days=30),
+        duration_hours=Decimal("2"),
+        format="virtual",
+        topics=["awareness"],
+        counties=[County.objects.get(name="Brown")],
+    )
+    return training_create(
+        actor=get_user_model().objects.get(username="hub2.specialist"),
+        region=Region.objects.get(number=2),
+        data=data,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
