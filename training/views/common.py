@@ -4,7 +4,7 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 
-from training.selectors import in_network, training_regions_managed_by
+from training.selectors import home_region_of, in_network, training_regions_managed_by
 
 
 def network_member_required(view):
@@ -30,3 +30,13 @@ def training_manager_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def training_nav(request, current: str) -> dict:
+    """What templates/training/_nav.html needs: which tab is current ("list",
+    "coverage", "new", "import"), whether the user may log trainings, and the region
+    whose coverage the tab opens (their own, else region 1)."""
+    managed = training_regions_managed_by(request.user)
+    home = home_region_of(request.user)
+    number = managed[0].number if managed else home.number if home else 1
+    return {"current": current, "can_manage": bool(managed), "coverage_region": number}
