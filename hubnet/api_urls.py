@@ -6,6 +6,7 @@ from hubnet.account import CurrentToken, TokenDetail, TokenList
 from protocols.api import ProtocolVersionViewSet
 from regions.api import AgencyViewSet, CountyViewSet, RegionViewSet, TribeViewSet
 from regions.figures_api import FigureList, MetricList, RollupRunViewSet
+from training.api import TrainingViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -16,6 +17,7 @@ router.register("referrals", ReferralViewSet, basename="referral")
 router.register("cases", CaseViewSet, basename="case")
 router.register("protocols", ProtocolVersionViewSet, basename="protocol")
 router.register("rollup-runs", RollupRunViewSet, basename="rollup-run")
+router.register("trainings", TrainingViewSet, basename="training")
 
 urlpatterns = [
     path("figures/", FigureList.as_view(), name="figure-list"),

@@ -68,11 +68,13 @@ def _nav_links(membership) -> list[tuple[str, str]]:
             ("New referral", reverse("cases:referral-new")),
             ("Notifications", reverse("cases:notifications")),
             ("Dashboard", reverse("dashboards:region", args=[membership.hub.region.number])),
+            ("Trainings", reverse("training:list")),
         ]
     if membership.role in (Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR):
         return [
             ("Caseload", reverse("cases:list")),
             ("Notifications", reverse("cases:notifications")),
             ("Dashboard", reverse("dashboards:region", args=[membership.agency.region.number])),
+            ("Trainings", reverse("training:list")),
         ]
-    return [("Rollup runs", reverse("dashboards:runs"))]
+    return [("Rollup runs", reverse("dashboards:runs")), ("Trainings", reverse("training:list"))]

@@ -36,6 +36,9 @@ TILE_METRICS = [
     "median_hours_to_acceptance",
     "step_on_time_pct",
     "steps_overdue_end",
+    # Registered by training/metrics.py (a tile is skipped when its metric is not).
+    "trainings_delivered",
+    "people_trained",
 ]
 DEFAULT_METRIC = "referrals_received"
 MAP_METRIC = "referrals_received"

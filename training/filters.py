@@ -8,6 +8,8 @@ listed once however many of its rows match.
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from regions.models import Tribe
 from regions.quarters import Quarter
@@ -77,6 +79,7 @@ class TrainingFilter(django_filters.FilterSet):
         )
         return queryset.filter(Exists(reached))
 
+    @extend_schema_field(OpenApiTypes.INT)  # a tribe's id (not guessable from a method)
     def filter_tribe(self, queryset, name, value):
         reached = Training.tribes.through.objects.filter(training=OuterRef("pk"), tribe=value)
         return queryset.filter(Exists(reached))

@@ -57,6 +57,15 @@ class TrainingStatus(models.TextChoices):
 
 
 MAX_HOURS = Decimal("80")
+
+
+def hours_text(value) -> str:
+    """2, 2.0 and 2.00 hours alike as "2"; 1.50 as "1.5" (pages, history, exports)."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(str(value)).quantize(Decimal('0.01')).normalize():f}"
+
+
 MAX_PER_SECTOR = 100_000
 
 
@@ -131,8 +140,9 @@ class Training(models.Model):
 
     @property
     def awaits_attendance(self) -> bool:
-        """Planned, and its day has come: the hub should record who came."""
-        return self.status == TrainingStatus.PLANNED and self.date <= timezone.localdate()
+        """Planned, and its day has passed: the hub should record who came. (On the day
+        itself it is still upcoming.)"""
+        return self.status == TrainingStatus.PLANNED and self.date < timezone.localdate()
 
 
 class TrainingTopic(models.Model):

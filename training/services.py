@@ -30,6 +30,7 @@ from training.models import (
     TrainingFormat,
     TrainingStatus,
     TrainingTopic,
+    hours_text,
 )
 from training.selectors import may_manage_trainings
 
@@ -209,7 +210,7 @@ def _snapshot(data: TrainingInput) -> dict[str, str]:
         "title": data.title,
         "date": data.date.isoformat() if data.date else "",
         "start_time": data.start_time.strftime("%H:%M") if data.start_time else "",
-        "duration_hours": f"{data.duration_hours:g}" if data.duration_hours is not None else "",
+        "duration_hours": hours_text(data.duration_hours),
         "format": TrainingFormat(data.format).label if data.format else "",
         "topics": ", ".join(Topic(t).label for t in data.topics),
         "delivered_by_hub": "yes" if data.delivered_by_hub else "no",

@@ -31,6 +31,7 @@ from protocols.models import FieldKind, Owner
 from regions.demo import PERSONAS, personas_ensure
 from regions.models import Agency, AgencyKind, County, Hub, Membership, Region, Role
 from regions.services import membership_grant, membership_revoke
+from training.demo import demo_trainings_create
 
 # Synthetic names only: common given names and surnames, combined at random.
 FIRST_NAMES = [
@@ -191,9 +192,16 @@ class Command(BaseCommand):
         existing = Case.objects.count()
         if existing:
             self.stdout.write(f"{existing} cases already present; no demo cases added.")
+            self._trainings(seed)
             return
         created = DemoCases(random.Random(seed)).create(cases)  # noqa: S311 - synthetic data
         self.stdout.write(self.style.SUCCESS(f"Created {created} synthetic demo cases."))
+        self._trainings(seed)
+
+    def _trainings(self, seed):
+        created = demo_trainings_create(seed=seed)  # none when trainings exist
+        if created:
+            self.stdout.write(self.style.SUCCESS(f"Created {created} demo trainings."))
 
 
 class DemoCases:

@@ -1,0 +1,488 @@
+"""The CSV import as a hub specialist uses it: download the template, fill it in, upload,
+read every error with its row number, see what will be created, import it once. Nothing
+is ever half-imported."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.conftest import SignedInClient
+from training.imports import ATTENDANCE, COLUMN_NAMES, MAX_ROWS, import_rows
+from training.models import ChangeKind, Training, TrainingChange, TrainingStatus
+
+pytestmark = pytest.mark.django_db
+
+IMPORT = reverse("training:import")
+TEMPLATE = reverse("training:import-template")
+TODAY = timezone.localdate()
+PAST = TODAY - datetime.timedelta(days=20)
+FUTURE = TODAY + datetime.timedelta(days=20)
+
+
+def good_row(**cells) -> dict:
+    """A delivered training, as a spreadsheet row; `cells` change or add columns."""
+    return {
+        "title": "Recognising trafficking: what schools see",
+        "date": PAST.isoformat(),
+        "duration_hours": "2",
+        "format": "in_person",
+        "topics": "awareness;indicators",
+        "counties": "Outagamie;Brown",
+        "education": "12",
+        "law_enforcement": "",
+        "youth_attendees": "",
+        **cells,
+    }
+
+
+def csv_text(rows: list[dict], *, header: list[str] | None = None, delimiter=",") -> str:
+    header = header or list(dict.fromkeys(name for row in rows for name in row))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([row.get(name, "") for name in header] for row in rows)
+    return buffer.getvalue()
+
+
+def upload(client, content, *, name="trainings.csv", region=2):
+    raw = content.encode("utf-8") if isinstance(content, str) else content
+    return client.post(
+        IMPORT, {"region": region, "file": SimpleUploadedFile(name, raw, "text/csv")}
+    )
+
+
+def confirm(client, token, **extra):
+    return client.post(IMPORT, {"token": token, **extra})
+
+
+def errors_of(response) -> list[tuple]:
+    return [tuple(error) for error in response.context["errors"]]
+
+
+@pytest.fixture
+def hub2(client_for, personas):
+    return client_for(personas["hub2.specialist"])
+
+
+class TestAGoodFile:
+    def test_every_row_is_imported_once_confirmed_each_with_an_imported_change(self, hub2):
+        rows = [
+            good_row(title="Schools, Appleton", education="12", law_enforcement="3"),
+            good_row(title="Hotel staff", date=FUTURE.isoformat(), education="", topics="other"),
+            good_row(title="Truckers", counties="Brown", format="virtual", youth_attendees="0"),
+        ]
+        before = Training.objects.count()
+
+        preview = upload(hub2, csv_text(rows))
+
+        assert preview.status_code == 200
+        assert preview.context["errors"] == []
+        assert "Import 3 trainings" in preview.text
+        assert Training.objects.count() == before  # nothing until confirmed
+
+        done = confirm(hub2, preview.context["token"])
+
+        assert done.status_code == 302
+        assert done.url == reverse("training:list")
+        assert [str(m) for m in get_messages(done.wsgi_request)] == ["Imported 3 trainings."]
+        created = Training.objects.filter(region__number=2).order_by("title")
+        assert created.count() == before + 3
+        schools = created.get(title="Schools, Appleton")
+        assert schools.status == TrainingStatus.DELIVERED
+        assert schools.total_attendees == 15
+        assert {a.sector: a.count for a in schools.attendance.all()} == {
+            "education": 12,
+            "law_enforcement": 3,
+        }
+        assert sorted(c.name for c in schools.counties.all()) == ["Brown", "Outagamie"]
+        assert sorted(t.topic for t in schools.topic_rows.all()) == ["awareness", "indicators"]
+        assert created.get(title="Hotel staff").status == TrainingStatus.PLANNED
+        assert created.get(title="Truckers").format == "virtual"
+        kinds = TrainingChange.objects.filter(training__in=created).values_list("kind", flat=True)
+        assert list(kinds) == [ChangeKind.IMPORTED] * 3
+
+    def test_labels_names_and_excel_quirks_are_read_like_keys(self, hub2):
+        rows = [
+            {
+                " Title ": "Labels and names",
+                "DATE": f"{PAST.month}/{PAST.day}/{PAST.year}",
+                "Start Time": "1:30 PM",
+                "Duration hours": "1.5",
+                "Format": "In person",
+                "Topics": "Recognising the indicators; The Response Protocol",
+                "Counties": "Outagamie County; 55009",
+                "Tribes": "oneida nation",
+                "Delivered by hub": "no",
+                "Partner agencies": "Outagamie County Human Services",
+                "Law-Enforcement": "12.0",
+            },
+            {
+                " Title ": "Hybrid, keys",
+                "DATE": f"{PAST.isoformat()} 00:00:00",
+                "Duration hours": "1",
+                "Format": "hybrid",
+                "Topics": "response protocol",
+                "Counties": "brown",
+                "Law-Enforcement": "4",
+            },
+        ]
+        # Excel in a comma-decimal locale: BOM, ';' between cells, CRLF, empty rows at the end.
+        text = csv_text(rows, delimiter=";") + ";;;\r\n\r\n"
+        preview = upload(hub2, "\ufeff" + text)
+        assert preview.context["errors"] == []
+
+        confirm(hub2, preview.context["token"])
+
+        training = Training.objects.get(title="Labels and names")
+        assert training.date == PAST
+        assert training.start_time == datetime.time(13, 30)
+        assert training.format == "in_person"
+        assert sorted(t.topic for t in training.topic_rows.all()) == [
+            "indicators",
+            "response_protocol",
+        ]
+        assert sorted(c.name for c in training.counties.all()) == ["Brown", "Outagamie"]
+        assert [t.name for t in training.tribes.all()] == ["Oneida Nation"]
+        assert training.delivered_by_hub is False
+        assert [a.name for a in training.partner_agencies.all()] == [
+            "Outagamie County Human Services"
+        ]
+        assert training.total_attendees == 12
+        hybrid = Training.objects.get(title="Hybrid, keys")
+        assert hybrid.format == "hybrid"
+        assert hybrid.date == PAST
+        assert [t.topic for t in hybrid.topic_rows.all()] == ["response_protocol"]
+
+
+class TestThePreview:
+    def test_it_shows_what_will_be_created_with_totals(self, hub2):
+        rows = [
+            good_row(title="Schools, Appleton", education="12", law_enforcement="3"),
+            good_row(
+                title="Hotel staff",
+                date=FUTURE.isoformat(),
+                education="",
+                counties="Door",
+                format="hybrid",
+                topics="response_protocol",
+            ),
+        ]
+        preview = upload(hub2, csv_text(rows)).text
+
+        for shown in (
+            "Schools, Appleton",
+            "Hotel staff",
+            "Brown, Outagamie",
+            "Door",
+            "Awareness, Recognising the indicators",
+            "The Response Protocol",
+            "In person",
+            "Hybrid",
+            "Delivered",
+            "Planned",
+            "Region 2",
+            "Import 2 trainings",
+            f'href="{IMPORT}">Cancel</a>',
+        ):
+            assert shown in preview, shown
+        totals = upload(hub2, csv_text(rows)).context["totals"]
+        assert totals == {
+            "trainings": 2,
+            "delivered": 1,
+            "planned": 1,
+            "people": 15,
+            "hours": "2",
+            "counties": 2,
+        }
+
+    def test_confirming_twice_imports_once(self, hub2):
+        preview = upload(hub2, csv_text([good_row(), good_row(title="Second")]))
+        token = preview.context["token"]
+        before = Training.objects.count()
+
+        first = confirm(hub2, token)
+        second = confirm(hub2, token)
+
+        assert Training.objects.count() == before + 2
+        assert first.url == second.url == reverse("training:list")
+        assert "nothing was imported a second time" in str(
+            list(get_messages(second.wsgi_request))[-1]
+        )
+
+    def test_the_previewed_file_is_imported_not_what_the_browser_sends_at_confirm(self, hub2):
+        preview = upload(hub2, csv_text([good_row(title="What was previewed")]))
+        edited = csv_text([good_row(title="Sneaked in", education="900000")])
+
+        confirm(
+            hub2,
+            preview.context["token"],
+            file=SimpleUploadedFile("t.csv", edited.encode(), "text/csv"),
+            text=edited,
+        )
+
+        assert Training.objects.filter(title="What was previewed").count() == 1
+        assert not Training.objects.filter(title="Sneaked in").exists()
+
+    def test_a_forged_or_replaced_token_imports_nothing(self, hub2):
+        first = upload(hub2, csv_text([good_row(title="First file")]))
+        upload(hub2, csv_text([good_row(title="Second file")]))  # replaces the first
+        before = Training.objects.count()
+
+        forged = confirm(hub2, "not-a-token")
+        stale = confirm(hub2, first.context["token"])
+
+        assert Training.objects.count() == before
+        assert forged.url == stale.url == IMPORT
+
+    def test_rows_are_checked_again_at_confirm(self, hub2, monkeypatch):
+        preview = upload(hub2, csv_text([good_row(title="Checked twice")]))
+        # What was kept is read and checked again at confirm; here it no longer passes.
+        session = hub2.session
+        session["training_import"]["text"] = csv_text(
+            [good_row(title="Checked twice", date=FUTURE.isoformat())]
+        )
+        session.save()
+
+        refused = confirm(hub2, preview.context["token"])
+
+        assert refused.status_code == 200
+        assert [e[:2] for e in errors_of(refused)] == [(2, ATTENDANCE)]
+        assert not Training.objects.filter(title="Checked twice").exists()
+
+
+BAD_ROWS = [
+    ("missing title", {"title": "  "}, "title", "Give the training a title."),
+    ("bad date", {"date": "14/03/2026"}, "date", "is not a date"),
+    ("impossible date", {"date": "2026-02-30"}, "date", "is not a date"),
+    (
+        "future date with attendance",
+        {"date": FUTURE.isoformat(), "education": "5"},
+        ATTENDANCE,
+        "Attendance is recorded once the training has taken place",
+    ),
+    ("unknown county", {"counties": "Outagami"}, "counties", 'Did you mean "Outagamie"?'),
+    ("unknown topic", {"topics": "awareness;prevension"}, "topics", 'Unknown topic "prevension"'),
+    ("bad format", {"format": "zoom"}, "format", 'Unknown format "zoom"'),
+    ("negative attendance", {"education": "-3"}, "education", "from 0 to 100,000"),
+    ("non-numeric attendance", {"education": "twelve"}, "education", "is not a whole number"),
+    ("fractional attendance", {"education": "2.5"}, "education", "is not a whole number"),
+    (
+        "youth over the total",
+        {"education": "5", "youth_attendees": "9"},
+        "youth_attendees",
+        "More youth (9) than attendees in all (5).",
+    ),
+    ("no county", {"counties": ""}, "counties", "Choose at least one county"),
+    ("duration too long", {"duration_hours": "81"}, "duration_hours", "from 0.25 to 80"),
+    ("duration zero", {"duration_hours": "0"}, "duration_hours", "from 0.25 to 80"),
+    ("duration not a number", {"duration_hours": "2h"}, "duration_hours", "not a number"),
+    ("no topic", {"topics": ""}, "topics", "Choose at least one topic."),
+    ("bad time", {"start_time": "25:00"}, "start_time", "is not a time"),
+    ("unknown tribe", {"tribes": "Oneida Nations"}, "tribes", 'Did you mean "Oneida Nation"?'),
+    ("bad yes/no", {"delivered_by_hub": "maybe"}, "delivered_by_hub", "Write yes or no"),
+]
+
+
+class TestBadRows:
+    @pytest.mark.parametrize(
+        ("cells", "column", "message"),
+        [case[1:] for case in BAD_ROWS],
+        ids=[case[0] for case in BAD_ROWS],
+    )
+    def test_a_bad_row_among_good_ones_is_named_and_nothing_is_imported(
+        self, hub2, cells, column, message
+    ):
+        rows = [good_row(title="Good one"), good_row(**cells), good_row(title="Good two")]
+        before = Training.objects.count()
+
+        response = upload(hub2, csv_text(rows))
+
+        assert response.status_code == 200
+        errors = errors_of(response)
+        assert [(row, col) for row, col, _ in errors] == [(3, column)], errors
+        assert message in errors[0][2]
+        assert "Nothing was imported." in response.text
+        assert "Row 3" in response.text
+        assert "1 of 3 rows in <strong>trainings.csv</strong> has errors" in response.text
+        assert 'name="token"' not in response.text
+        assert "training_import" not in hub2.session
+        assert Training.objects.count() == before
+
+    def test_every_row_s_errors_are_listed_at_once(self, hub2):
+        rows = [
+            good_row(title="", counties="Outagami"),
+            good_row(),
+            good_row(date="yesterday", education="lots"),
+        ]
+        errors = errors_of(upload(hub2, csv_text(rows)))
+        assert [(row, column) for row, column, _ in errors] == [
+            (2, "title"),
+            (2, "counties"),
+            (4, "date"),
+            (4, "education"),
+        ]
+
+    def test_a_value_under_no_heading_is_an_error_of_its_row(self, hub2):
+        text = csv_text([good_row()]) + csv_text([good_row()]).splitlines()[1] + ",stray\r\n"
+        assert errors_of(upload(hub2, text)) == [
+            (3, "", "There is a value in column 10, which has no name in the header.")
+        ]
+
+
+class TestBadFiles:
+    def test_an_unknown_column_is_named(self, hub2):
+        response = upload(hub2, csv_text([good_row(colour="red", venu="Library")]))
+        assert errors_of(response) == [
+            (1, "colour", 'Unknown column "colour".'),
+            (1, "venu", 'Unknown column "venu". Did you mean "venue"?'),
+        ]
+
+    def test_a_missing_required_column_is_named(self, hub2):
+        row = good_row()
+        del row["counties"]
+        assert errors_of(upload(hub2, csv_text([row]))) == [
+            (1, "counties", "This required column is missing.")
+        ]
+
+    @pytest.mark.parametrize(
+        ("content", "row", "message"),
+        [
+            (b"", None, "The file is empty."),
+            (b"\xef\xbb\xbf\r\n\r\n", None, "The file is empty."),
+            (
+                ",".join(COLUMN_NAMES).encode() + b"\r\n,,\r\n",
+                None,
+                "The file has a header but no trainings.",
+            ),
+            (b"PK\x03\x04rest-of-a-workbook", None, "This is an Excel workbook"),
+        ],
+        ids=["empty", "only a BOM and blank lines", "header only", "an xlsx workbook"],
+    )
+    def test_a_file_with_nothing_to_import_says_why(self, hub2, content, row, message):
+        before = Training.objects.count()
+        errors = errors_of(upload(hub2, content))
+        assert [(e[0], e[1]) for e in errors] == [(row, "")]
+        assert message in errors[0][2]
+        assert Training.objects.count() == before
+
+    def test_a_file_not_in_utf8_names_the_row_and_how_to_save_it(self, hub2):
+        text = csv_text([good_row(), good_row(venue="Café Rouge")])
+        response = upload(hub2, text.encode("cp1252"))
+        errors = errors_of(response)
+        assert [(e[0], e[1]) for e in errors] == [(3, "")]
+        assert "CSV UTF-8" in errors[0][2]
+        assert "<strong>trainings.csv</strong> cannot be imported as it is" in response.text
+
+    def test_too_many_rows_are_refused_whole(self, hub2):
+        before = Training.objects.count()
+        rows = [good_row(title=f"Training {n}") for n in range(MAX_ROWS + 1)]
+        errors = errors_of(upload(hub2, csv_text(rows)))
+        assert errors == [
+            (
+                None,
+                "",
+                "The file has 501 trainings; import at most 500 at a time (split the file).",
+            )
+        ]
+        assert Training.objects.count() == before
+
+    def test_a_file_over_a_megabyte_is_not_read(self, hub2):
+        text = csv_text([good_row(notes="x" * 1024 * 1024)])
+        response = upload(hub2, text)
+        assert response.templates[0].name == "training/import.html"
+        assert "over 1 MB" in response.text
+        assert "training_import" not in hub2.session
+
+
+class TestTheTemplate:
+    def test_it_downloads_with_a_bom_the_columns_and_two_examples(self, hub2):
+        response = hub2.get(TEMPLATE)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert "attachment" in response["Content-Disposition"]
+        raw = response.content
+        assert raw.startswith(b"\xef\xbb\xbf")
+        header, *examples = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        assert header == COLUMN_NAMES
+        assert len(examples) == 2
+        assert all(row[0].startswith("EXAMPLE (delete this row)") for row in examples)
+        notes = [row[COLUMN_NAMES.index("notes")] for row in examples]
+        assert "never write names or details of attendees" in notes[0]
+
+    def test_its_example_rows_import_as_they_are(self, hub2):
+        template = hub2.get(TEMPLATE).content
+
+        preview = upload(hub2, template)
+        assert preview.context["errors"] == []
+        confirm(hub2, preview.context["token"])
+
+        examples = Training.objects.filter(title__startswith="EXAMPLE").order_by("date")
+        assert [t.status for t in examples] == [TrainingStatus.DELIVERED, TrainingStatus.PLANNED]
+        assert examples[0].total_attendees == 27
+        assert examples[0].tribes.exists()
+        assert examples[0].partner_agencies.exists()
+        assert all(t.region.number == 2 for t in examples)
+
+
+class TestWhoMayImport:
+    @pytest.mark.parametrize(
+        "username", ["outagamie.worker", "state.admin", "accounts.admin", "outsider"]
+    )
+    def test_only_hub_specialists_import(self, client_for, personas, username):
+        client = client_for(personas[username])
+        before = Training.objects.count()
+
+        assert client.get(IMPORT).status_code == 403
+        assert client.get(TEMPLATE).status_code == 403
+        assert upload(client, csv_text([good_row()])).status_code == 403
+        assert Training.objects.count() == before
+
+    def test_the_upload_page_is_for_the_specialist_s_region(self, hub2):
+        page = hub2.get(IMPORT)
+        assert page.status_code == 200
+        assert "The trainings are logged for <strong>Region 2" in page.text
+        assert f'href="{TEMPLATE}"' in page.text
+        for name in COLUMN_NAMES:
+            assert f"<code>{name}</code>" in page.text
+
+    def test_another_region_s_specialist_cannot_import_into_region_2(self, client_for, personas):
+        client = client_for(personas["hub5.specialist"])
+        before = Training.objects.count()
+
+        response = upload(client, csv_text([good_row()]), region=2)
+
+        assert response.status_code == 200
+        assert "Select a valid choice" in response.text
+        assert Training.objects.count() == before
+        preview = upload(client, csv_text([good_row(counties="Dane")]), region=5)
+        confirm(client, preview.context["token"])
+        assert Training.objects.get(title=good_row()["title"]).region.number == 5
+
+    def test_a_confirm_from_someone_else_s_session_imports_nothing(self, hub2, personas):
+        preview = upload(hub2, csv_text([good_row(title="Not yours")]))
+        token = preview.context["token"]
+        hub5 = SignedInClient()
+        hub5.force_login(personas["hub5.specialist"])
+
+        assert confirm(hub5, token).url == IMPORT
+        assert not Training.objects.filter(title="Not yours").exists()
+
+
+def test_reading_a_file_takes_the_same_queries_however_many_rows(wisconsin):
+    def queries(rows: int) -> int:
+        text = csv_text([good_row(title=f"T{n}", tribes="Oneida Nation") for n in range(rows)])
+        with CaptureQueriesContext(connection) as captured:
+            parsed = import_rows(text)
+        assert parsed.errors == []
+        assert len(parsed.rows) == rows
+        return len(captured)
+
+    assert queries(2) == queries(40) == 3

@@ -1,0 +1,500 @@
+"""A batch of trainings from a CSV file: the template's columns, and each row read into a
+`TrainingInput` checked with the same rules as the form (`training_check`).
+
+The columns, in the template's order (`COLUMNS` is the one definition; the upload page
+and the README list them from here):
+
+==================  ========  ==========================================================
+column              required  what to write
+==================  ========  ==========================================================
+title               yes       the training's title
+date                yes       YYYY-MM-DD, or M/D/YYYY as Excel writes it
+start_time          no        HH:MM (24-hour), or 9:30 AM
+duration_hours      yes       hours, 0.25 to 80 (1.5 for an hour and a half)
+format              yes       in_person, virtual or hybrid (or In person, Virtual, Hybrid)
+topics              yes       topic keys or labels, separated by ";"
+counties            yes       county names or FIPS codes, ";"-separated ("Outagamie",
+                              "Outagamie County" and "55087" are the same)
+tribes              no        tribe names, ";"-separated
+delivered_by_hub    no        yes or no (default yes): the hub's own people presented
+partner_agencies    no        agency names as HubNet lists them, ";"-separated
+presenters          no        other presenters or organisations, as text
+venue               no        host or venue
+education ... other no        one column per sector (training.models.Sector keys): how
+                              many people of that sector attended; empty = 0. Leave all
+                              empty for a planned training.
+youth_attendees     no        of the attendees, how many were youth
+notes               no        notes; never names or details of attendees
+==================  ========  ==========================================================
+
+Header names are read case-insensitively, trimmed, spaces taken as "_". A file may be
+comma-, semicolon- or tab-separated, with or without Excel's byte-order mark, CRLF line
+ends and empty rows. Rows are numbered as a spreadsheet shows them: the header is row 1.
+"""
+
+import csv
+import dataclasses
+import datetime
+import difflib
+import io
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from regions.models import Agency, County, Region, Tribe
+from training.models import MAX_HOURS, MAX_PER_SECTOR, Sector, Topic, TrainingFormat
+from training.services import TrainingInput, training_check
+
+MAX_BYTES = 1024 * 1024
+MAX_ROWS = 500
+ATTENDANCE = "attendance (sector columns)"  # where an error about the counts as a whole goes
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool
+    what: str
+
+
+COLUMNS: list[Column] = [
+    Column("title", True, "The training's title."),
+    Column("date", True, "YYYY-MM-DD (2026-03-14), or M/D/YYYY (3/14/2026) as Excel writes it."),
+    Column("start_time", False, "HH:MM, 24-hour (13:30), or 1:30 PM."),
+    Column("duration_hours", True, f"How long, in hours: 0.25 to {MAX_HOURS:g} (1.5 = 90 min)."),
+    Column(
+        "format",
+        True,
+        "in_person, virtual or hybrid (or " + ", ".join(TrainingFormat.labels) + ").",
+    ),
+    Column(
+        "topics",
+        True,
+        "One or more, separated by ';': " + "; ".join(f"{t.value} ({t.label})" for t in Topic),
+    ),
+    Column(
+        "counties",
+        True,
+        "The counties reached, separated by ';': names ('Outagamie' or 'Outagamie County') "
+        "or FIPS codes (55087).",
+    ),
+    Column("tribes", False, "The tribes reached, by name, separated by ';'."),
+    Column("delivered_by_hub", False, "yes or no: the hub's own people presented (empty = yes)."),
+    Column(
+        "partner_agencies",
+        False,
+        "Agencies that presented, by their name in HubNet, separated by ';'.",
+    ),
+    Column("presenters", False, "Other presenters or organisations, as text."),
+    Column("venue", False, "The host or venue."),
+    *(
+        Column(
+            sector.value,
+            False,
+            f"Attendance, {sector.label}: how many came (a whole number; empty = 0).",
+        )
+        for sector in Sector
+    ),
+    Column("youth_attendees", False, "Of the attendees, how many were youth (optional)."),
+    Column(
+        "notes",
+        False,
+        "Notes. Attendees are counted, never named: no names or details of attendees.",
+    ),
+]
+COLUMN_NAMES = [column.name for column in COLUMNS]
+REQUIRED = [column.name for column in COLUMNS if column.required]
+SECTOR_COLUMNS = Sector.values
+
+
+class RowError(NamedTuple):
+    """What is wrong, where: `row` as a spreadsheet numbers it (the header is row 1;
+    None for the file as a whole), the column's name ("" for the whole row)."""
+
+    row: int | None
+    column: str
+    message: str
+
+
+@dataclasses.dataclass
+class ParsedImport:
+    """A file read: its trainings as numbered rows, and every error found (none means
+    every row passed `training_check`)."""
+
+    rows: list[tuple[int, TrainingInput]] = dataclasses.field(default_factory=list)
+    errors: list[RowError] = dataclasses.field(default_factory=list)
+    rows_read: int = 0
+
+    @property
+    def rows_with_errors(self) -> int:
+        return len({e.row for e in self.errors if e.row is not None and e.row > 1})
+
+
+def import_text(raw: bytes) -> tuple[str, list[RowError]]:
+    """The file's text (UTF-8, a byte-order mark dropped), or the errors saying why it
+    cannot be read."""
+    if len(raw) > MAX_BYTES:
+        return "", [RowError(None, "", f"The file is over {MAX_BYTES // 1024 // 1024} MB.")]
+    if raw.startswith(b"PK\x03\x04"):
+        return "", [
+            RowError(
+                None,
+                "",
+                "This is an Excel workbook, not a CSV file. In Excel choose File, Save As, "
+                "'CSV UTF-8 (Comma delimited)', and upload that.",
+            )
+        ]
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as bad:
+        row = raw[: bad.start].count(b"\n") + 1
+        return "", [
+            RowError(
+                row,
+                "",
+                "The file is not UTF-8 text (it may have been saved as 'CSV (Comma "
+                "delimited)'). In Excel choose File, Save As, 'CSV UTF-8 (Comma delimited)'.",
+            )
+        ]
+
+
+def import_rows(text: str, *, today: datetime.date | None = None) -> ParsedImport:
+    """Every row of `text` as a `TrainingInput`, checked; with every error of every row
+    (unreadable cells, unknown names, and what `training_check` refuses)."""
+    today = today or timezone.localdate()
+    result = ParsedImport()
+    if not text.strip():
+        result.errors.append(RowError(None, "", "The file is empty."))
+        return result
+    try:
+        records = list(csv.reader(io.StringIO(text), delimiter=_delimiter(text)))
+    except csv.Error as unreadable:
+        result.errors.append(RowError(None, "", f"The file cannot be read as CSV: {unreadable}."))
+        return result
+    header, *data = records
+    names, header_errors = _header(header)
+    if header_errors:
+        result.errors = header_errors
+        return result
+    numbered = [
+        (number, cells)
+        for number, cells in enumerate(data, start=2)
+        if any(cell.strip() for cell in cells)
+    ]
+    result.rows_read = len(numbered)
+    if not numbered:
+        result.errors.append(RowError(None, "", "The file has a header but no trainings."))
+        return result
+    if len(numbered) > MAX_ROWS:
+        result.errors.append(
+            RowError(
+                None,
+                "",
+                f"The file has {len(numbered)} trainings; import at most {MAX_ROWS} at a "
+                "time (split the file).",
+            )
+        )
+        return result
+    references = _References()
+    for number, cells in numbered:
+        data_in, errors = _row(number, names, cells, references, today)
+        result.errors.extend(errors)
+        if not errors:
+            result.rows.append((number, data_in))
+    return result
+
+
+def _delimiter(text: str) -> str:
+    """Excel writes ';' where the decimal mark is a comma; the header row tells."""
+    first = text.split("\n", 1)[0]
+    return max([",", ";", "\t"], key=first.count)
+
+
+def _column_key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def _header(header: list[str]) -> tuple[list[str], list[RowError]]:
+    """The column each cell of a row belongs to ("" for a column without a name)."""
+    names = [_column_key(name) for name in header]
+    errors = []
+    for name in dict.fromkeys(n for n in names if n and n not in COLUMN_NAMES):
+        close = difflib.get_close_matches(name, COLUMN_NAMES, n=1)
+        hint = f' Did you mean "{close[0]}"?' if close else ""
+        errors.append(RowError(1, name, f'Unknown column "{name}".{hint}'))
+    for name in dict.fromkeys(n for n in names if n and names.count(n) > 1):
+        errors.append(RowError(1, name, "The column appears more than once."))
+    for name in REQUIRED:
+        if name not in names:
+            errors.append(RowError(1, name, "This required column is missing."))
+    return names, errors
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[_\-.]+", " ", text).lower().split())
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[;,]", cell) if part.strip()]
+
+
+def _unknown(what: str, value: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(_normal(value), list(choices), n=1, cutoff=0.6)
+    return f'Unknown {what} "{value}".' + (f' Did you mean "{close[0]}"?' if close else "")
+
+
+class _References:
+    """Counties, tribes, agencies and choices by every name a row may use (3 queries)."""
+
+    def __init__(self):
+        self.counties: dict[str, County] = {}
+        self.county_names: list[str] = []
+        for county in County.objects.all():
+            self.counties[_normal(county.name)] = county
+            self.counties[_normal(f"{county.name} County")] = county
+            self.counties[county.fips] = county
+            self.county_names.append(county.name)
+        self.tribes = {_normal(tribe.name): tribe for tribe in Tribe.objects.all()}
+        self.tribe_names = {_normal(t.name): t.name for t in self.tribes.values()}
+        self.agencies = {_normal(agency.name): agency for agency in Agency.objects.all()}
+        self.topics = {}
+        for topic in Topic:
+            label = _normal(topic.label)
+            self.topics.update({_normal(topic.value): topic.value, label: topic.value})
+            self.topics[label.removeprefix("the ")] = topic.value
+        self.formats = {}
+        for choice in TrainingFormat:
+            self.formats.update(
+                {_normal(choice.value): choice.value, _normal(choice.label): choice.value}
+            )
+
+    def county(self, value: str) -> County | None:
+        return self.counties.get(_normal(value))
+
+    def county_hint(self, value: str) -> str:
+        names = {_normal(n): n for n in self.county_names}
+        plain = _normal(value).removesuffix(" county")
+        close = difflib.get_close_matches(plain, list(names), n=1, cutoff=0.6)
+        return f'Unknown county "{value}".' + (
+            f' Did you mean "{names[close[0]]}"?' if close else ""
+        )
+
+
+def _row(
+    number: int,
+    names: list[str],
+    cells: list[str],
+    references: _References,
+    today: datetime.date,
+) -> tuple[TrainingInput, list[RowError]]:
+    """One row as input, and its errors: what could not be read, then what
+    `training_check` refuses of the rest."""
+    errors: dict[str, str] = {}
+    value: dict[str, str] = {}
+    for index, cell in enumerate(cells):
+        name = names[index] if index < len(names) else ""
+        if name:
+            value[name] = cell.strip()
+        elif cell.strip():
+            errors[""] = (
+                f"There is a value in column {index + 1}, which has no name in the header."
+            )
+
+    def cell(name: str) -> str:
+        return value.get(name, "")
+
+    data = TrainingInput(
+        title=cell("title"),
+        presenters=cell("presenters"),
+        venue=cell("venue"),
+        notes=cell("notes"),
+    )
+    data.date = _date(cell("date"), errors)
+    data.start_time = _time(cell("start_time"), errors)
+    data.duration_hours = _hours(cell("duration_hours"), errors)
+
+    written = cell("format")
+    data.format = references.formats.get(_normal(written), "")
+    if written and not data.format:
+        errors["format"] = f'Unknown format "{written}". Write in_person, virtual or hybrid.'
+
+    topics = []
+    for part in _split(cell("topics")):
+        if topic := references.topics.get(_normal(part)):
+            topics.append(topic)
+        else:
+            errors["topics"] = _unknown("topic", part, references.topics)
+    data.topics = topics
+
+    counties = []
+    for part in _split(cell("counties")):
+        if county := references.county(part):
+            counties.append(county)
+        else:
+            errors["counties"] = references.county_hint(part)
+    data.counties = list(dict.fromkeys(counties))
+
+    tribes = []
+    for part in _split(cell("tribes")):
+        if tribe := references.tribes.get(_normal(part)):
+            tribes.append(tribe)
+        else:
+            close = difflib.get_close_matches(_normal(part), list(references.tribes), n=1)
+            hint = f' Did you mean "{references.tribe_names[close[0]]}"?' if close else ""
+            errors["tribes"] = f'Unknown tribe "{part}".{hint}'
+    data.tribes = list(dict.fromkeys(tribes))
+
+    agencies = []
+    for part in (p.strip() for p in cell("partner_agencies").split(";")):
+        if not part:
+            continue
+        if agency := references.agencies.get(_normal(part)):
+            agencies.append(agency)
+        else:
+            close = difflib.get_close_matches(_normal(part), list(references.agencies), n=1)
+            hint = f' Did you mean "{references.agencies[close[0]].name}"?' if close else ""
+            errors["partner_agencies"] = f'Unknown agency "{part}".{hint}'
+    data.partner_agencies = list(dict.fromkeys(agencies))
+
+    by_hub = _normal(cell("delivered_by_hub"))
+    if by_hub in ("", "yes", "y", "true", "1"):
+        data.delivered_by_hub = True
+    elif by_hub in ("no", "n", "false", "0"):
+        data.delivered_by_hub = False
+    else:
+        errors["delivered_by_hub"] = "Write yes or no (or leave it empty for yes)."
+
+    attendance = {}
+    for sector in SECTOR_COLUMNS:
+        count = _count(cell(sector), sector, errors)
+        if count:
+            attendance[sector] = count
+    data.attendance = attendance
+    data.youth_attendees = _count(cell("youth_attendees"), "youth_attendees", errors, empty=None)
+
+    try:
+        training_check(data, today=today)
+    except ValidationError as refused:
+        for field, messages in refused.message_dict.items():
+            column = {"attendance": ATTENDANCE, "__all__": ""}.get(field, field)
+            if column not in errors and not (
+                column == ATTENDANCE and errors.keys() & set(SECTOR_COLUMNS)
+            ):
+                errors[column] = " ".join(messages)
+    order = {name: i for i, name in enumerate(["", *COLUMN_NAMES, ATTENDANCE])}
+    return data, [
+        RowError(number, column, message)
+        for column, message in sorted(errors.items(), key=lambda item: order[item[0]])
+    ]
+
+
+def _date(text: str, errors: dict) -> datetime.date | None:
+    if not text:
+        return None
+    # A cell Excel holds as a date and time is written with its (midnight) time.
+    for pattern in ("%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M"):
+        try:
+            return datetime.datetime.strptime(text, pattern).date()  # noqa: DTZ007
+        except ValueError:
+            continue
+    errors["date"] = f'"{text}" is not a date. Write YYYY-MM-DD (2026-03-14) or M/D/YYYY.'
+    return None
+
+
+def _time(text: str, errors: dict) -> datetime.time | None:
+    if not text:
+        return None
+    plain = text.upper().replace(".", "")
+    for pattern in ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p", "%I %p"):
+        try:
+            return datetime.datetime.strptime(plain, pattern).time()  # noqa: DTZ007
+        except ValueError:
+            continue
+    errors["start_time"] = f'"{text}" is not a time. Write HH:MM (13:30), or leave it empty.'
+    return None
+
+
+def _hours(text: str, errors: dict) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        hours = Decimal(text)
+    except InvalidOperation:
+        hours = None
+    if hours is None or not hours.is_finite():
+        errors["duration_hours"] = f'"{text}" is not a number of hours. Write 1.5, 2 or 0.75.'
+        return None
+    return hours
+
+
+def _count(text: str, column: str, errors: dict, *, empty: int | None = 0) -> int | None:
+    """A whole number of people from 0 (a spreadsheet may write 12 as 12.0)."""
+    if not text:
+        return empty
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number != number.to_integral_value():
+        errors[column] = (
+            f'"{text}" is not a whole number. Write a count such as 12, or leave it empty.'
+        )
+        return empty
+    if not 0 <= number <= MAX_PER_SECTOR:
+        errors[column] = f"Give a whole number from 0 to {MAX_PER_SECTOR:,}."
+        return empty
+    return int(number)
+
+
+def template_rows(region: Region, *, today: datetime.date | None = None) -> list[list[str]]:
+    """The template: the header, and two example rows for `region` (one delivered last
+    month with attendance, one planned next month) that import as they are."""
+    today = today or timezone.localdate()
+    counties = list(region.counties.order_by("name")[:2])
+    tribe = region.tribes.order_by("name").first()
+    agency = Agency.objects.filter(county__in=counties).order_by("name").first()
+    delivered = {
+        "title": "EXAMPLE (delete this row): Recognising trafficking, for school staff",
+        "date": (today - datetime.timedelta(days=30)).isoformat(),
+        "start_time": "09:30",
+        "duration_hours": "2",
+        "format": TrainingFormat.IN_PERSON.label,
+        "topics": f"{Topic.AWARENESS.label}; {Topic.INDICATORS.label}",
+        "counties": "; ".join(c.name for c in counties),
+        "tribes": tribe.name if tribe else "",
+        "delivered_by_hub": "yes",
+        "partner_agencies": agency.name if agency else "",
+        "presenters": "",
+        "venue": "District office, training room",
+        Sector.EDUCATION.value: "24",
+        Sector.LAW_ENFORCEMENT.value: "3",
+        "youth_attendees": "0",
+        "notes": "Counts only: never write names or details of attendees.",
+    }
+    planned = {
+        "title": "EXAMPLE (delete this row): The Response Protocol for hotel staff",
+        "date": (today + datetime.timedelta(days=30)).isoformat(),
+        "start_time": "",
+        "duration_hours": "1.5",
+        "format": TrainingFormat.VIRTUAL.value,
+        "topics": Topic.RESPONSE_PROTOCOL.value,
+        "counties": f"{counties[0].name} County" if counties else "",
+        "delivered_by_hub": "yes",
+        "presenters": "",
+        "venue": "",
+        "notes": "Planned: leave attendance empty until it has taken place.",
+    }
+    return [COLUMN_NAMES] + [
+        [str(example.get(name, "")) for name in COLUMN_NAMES] for example in (delivered, planned)
+    ]
+
+
+def template_csv(region: Region, *, today: datetime.date | None = None) -> bytes:
+    """The template as a file Excel opens as UTF-8 (byte-order mark, CRLF)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(template_rows(region, today=today))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
