@@ -43,7 +43,6 @@ from training.services import (
     TrainingInput,
     training_cancel,
     training_create,
-    training_input_of,
     training_update,
 )
 
@@ -312,11 +311,10 @@ class TrainingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise ValidationError(
                 {"cancel_reason": 'Give a reason only when cancelling ("status": "cancelled").'}
             )
-        data = training_input_of(training)
-        for name, value in fields.items():
-            setattr(data, name, value)
+        # Only the fields sent, set on the training as it stands once locked: a change
+        # made meanwhile to another field is kept.
         changed = _run_service(
-            lambda: training_update(actor=request.user, training_id=training.pk, data=data)
+            lambda: training_update(actor=request.user, training_id=training.pk, changes=fields)
         )
         return self._answer(changed)
 

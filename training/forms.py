@@ -6,11 +6,13 @@ the service requires is marked required here too, with the service's own words f
 left empty, so one wording is shown whichever notices first.
 """
 
+import datetime
 from decimal import Decimal
 from functools import cached_property
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Case, Value, When
 
 from regions.models import Agency, County, Region, Tribe
 from training.models import MAX_PER_SECTOR, Sector, Topic, TrainingFormat
@@ -132,6 +134,9 @@ class TrainingForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="No names or personal details of attendees.",
     )
+    # When the edited training was last changed, as loaded: saving over a newer change is
+    # refused (training.services.TrainingConflict).
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, regions=(), region=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -145,6 +150,17 @@ class TrainingForm(forms.Form):
                 pk__in=[r.pk for r in self.regions]
             )
         self.fields["counties"].label_from_instance = lambda county: county.name
+        # The region's own counties first, so the first checkbox (where the error summary
+        # points) is one of them, not a folded county of region 1.
+        self.fields["counties"].queryset = (
+            County.objects.select_related("region")
+            .annotate(
+                other=Case(
+                    When(region__in=[r.pk for r in self.regions], then=Value(0)), default=Value(1)
+                )
+            )
+            .order_by("other", "region__number", "name")
+        )
         self.fields["partner_agencies"].queryset = (
             Agency.objects.filter(region__in=self.regions)
             .select_related("region")
@@ -202,6 +218,14 @@ class TrainingForm(forms.Form):
         return initial
 
     @property
+    def version_loaded(self) -> datetime.datetime | None:
+        text = self.cleaned_data.get("version") if hasattr(self, "cleaned_data") else ""
+        try:
+            return datetime.datetime.fromisoformat(text) if text else None
+        except ValueError:
+            return None
+
+    @property
     def chosen_region(self) -> Region | None:
         if self.fixed_region is not None:
             return self.fixed_region
@@ -237,7 +261,7 @@ class TrainingForm(forms.Form):
         mistake is listed at once. True when there is none."""
         self.is_valid()
         try:
-            training_check(self.training_input())
+            training_check(self.training_input(), region=self.chosen_region)
         except ValidationError as invalid:
             self.add_service_errors(invalid, skip_fields_in_error=True)
         return not self.errors
@@ -265,10 +289,6 @@ class TrainingForm(forms.Form):
     @cached_property
     def attendance_fields(self) -> list:
         return [self[ATTENDANCE_PREFIX + sector] for sector in Sector.values]
-
-    @property
-    def attendance_errors(self) -> list[str]:
-        return [error for field in self.attendance_fields for error in field.errors]
 
     @cached_property
     def county_groups(self) -> list[dict]:

@@ -19,6 +19,8 @@ MANAGE = "regions.manage_region_trainings"
 
 
 def in_network(user: AbstractBaseUser) -> bool:
+    """Whether `user` has a place in the network (an active membership of any role): who
+    reads trainings. A superuser without a membership is not in it."""
     return bool(
         user is not None
         and user.is_authenticated
@@ -40,19 +42,22 @@ def trainings_visible_to(user: AbstractBaseUser) -> QuerySet[Training]:
     return trainings if in_network(user) else trainings.none()
 
 
-def may_manage_trainings(user: AbstractBaseUser, region: Region) -> bool:
-    return bool(user is not None and user.is_active and user.has_perm(MANAGE, region))
-
-
 def training_regions_managed_by(user: AbstractBaseUser) -> list[Region]:
-    """The regions whose trainings `user` logs and changes (their hubs' regions)."""
+    """The regions whose trainings `user` logs and changes: those whose
+    `manage_region_trainings` object permission they hold (their hubs' regions). Being a
+    superuser gives none: the right comes with a hub membership only."""
     if user is None or not user.is_authenticated or not user.is_active:
         return []
     return list(
-        get_objects_for_user(user, MANAGE, klass=Region, accept_global_perms=False).order_by(
-            "number"
-        )
+        get_objects_for_user(
+            user, MANAGE, klass=Region, accept_global_perms=False, with_superuser=False
+        ).order_by("number")
     )
+
+
+def may_manage_trainings(user: AbstractBaseUser, region: Region) -> bool:
+    """Whether `user` may log, change and cancel `region`'s trainings."""
+    return any(r.pk == region.pk for r in training_regions_managed_by(user))
 
 
 def get_training_for_user(

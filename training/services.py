@@ -85,10 +85,13 @@ def training_input_of(training: Training) -> TrainingInput:
     )
 
 
-def training_check(data: TrainingInput, *, today: datetime.date | None = None) -> None:
+def training_check(
+    data: TrainingInput, *, region: Region | None = None, today: datetime.date | None = None
+) -> None:
     """Raise ValidationError naming every field that is wrong (the same rules for the
-    form, the API and each imported row). Cleans `data` in place (trimmed text, zero
-    attendance counts dropped)."""
+    form, the API and each imported row). With `region`, the partner agencies must be
+    that region's. Cleans `data` in place (trimmed text, zero attendance counts
+    dropped)."""
     today = today or timezone.localdate()
     errors: dict[str, str] = {}
     data.title = (data.title or "").strip()
@@ -124,6 +127,13 @@ def training_check(data: TrainingInput, *, today: datetime.date | None = None) -
     if not (data.delivered_by_hub or data.partner_agencies or data.presenters):
         errors["delivered_by_hub"] = (
             "Say who delivered it: the hub's own people, a partner agency or other presenters."
+        )
+    if region is not None and (
+        strangers := sorted(a.name for a in data.partner_agencies if a.region_id != region.pk)
+    ):
+        errors["partner_agencies"] = (
+            f"Not an agency of {region}: {', '.join(strangers)}. Choose the region's own "
+            "agencies, or name others under other presenters."
         )
     if len(data.presenters) > 300:
         errors["presenters"] = "Keep the presenters to 300 characters."
@@ -173,6 +183,22 @@ def _require_manager(actor: AbstractBaseUser, region: Region) -> None:
         )
 
 
+WRITTEN_FIELDS = [
+    "title",
+    "date",
+    "start_time",
+    "duration_hours",
+    "format",
+    "delivered_by_hub",
+    "presenters",
+    "venue",
+    "notes",
+    "total_attendees",
+    "youth_attendees",
+    "status",
+]
+
+
 def _write(training: Training, data: TrainingInput) -> None:
     """Store `data` (checked) on `training` and its related rows."""
     training.title = data.title
@@ -188,7 +214,10 @@ def _write(training: Training, data: TrainingInput) -> None:
     training.youth_attendees = data.youth_attendees
     training.status = TrainingStatus.DELIVERED if data.total_attendees else TrainingStatus.PLANNED
     training.updated_at = timezone.now()
-    training.save()
+    if training.pk is None:
+        training.save()
+    else:
+        training.save(update_fields=[*WRITTEN_FIELDS, "updated_at"])
     training.partner_agencies.set(data.partner_agencies)
     training.counties.set(data.counties)
     training.tribes.set(data.tribes)
@@ -223,6 +252,9 @@ def _snapshot(data: TrainingInput) -> dict[str, str]:
             f"{Sector(s).label}: {c}" for s, c in sorted(data.attendance.items())
         ),
         "youth_attendees": "" if data.youth_attendees is None else str(data.youth_attendees),
+        "status": (
+            TrainingStatus.DELIVERED if data.total_attendees else TrainingStatus.PLANNED
+        ).label,
         "notes": data.notes,
     }
 
@@ -246,7 +278,7 @@ def training_create(
     is given, delivered when some is. Raises PermissionDenied or ValidationError; nothing
     is written then."""
     _require_manager(actor, region)
-    training_check(data)
+    training_check(data, region=region)
     with transaction.atomic():
         training = Training(region=region, created_by=actor)
         _write(training, data)
@@ -256,28 +288,53 @@ def training_create(
     return training
 
 
-def training_update(*, actor: AbstractBaseUser, training_id: int, data: TrainingInput) -> Training:
-    """Replace what is recorded about a training with `data` (its region's hub specialists
-    only; a cancelled training is kept as it was). The change row holds each field that
-    changed, before and after; recording attendance on a planned training marks it
-    delivered."""
+class TrainingConflict(Exception):
+    """The training changed since the person loaded it; nothing was saved."""
+
+
+def training_update(
+    *,
+    actor: AbstractBaseUser,
+    training_id: int,
+    data: TrainingInput | None = None,
+    changes: dict | None = None,
+    expected_updated_at: datetime.datetime | None = None,
+) -> Training:
+    """Change a training (its region's hub specialists only; a cancelled training is kept
+    as it was): replace everything with `data` (a form), or set only the fields in
+    `changes` ({TrainingInput attribute: value}, an API PATCH) on the training as it
+    stands once locked, so a change made meanwhile by someone else is kept. With
+    `expected_updated_at`, raises TrainingConflict if it was changed since.
+
+    The change row holds each field that changed, before and after (status included);
+    recording attendance on a planned training marks it delivered."""
     with transaction.atomic():
-        training = Training.objects.select_for_update().get(pk=training_id)
+        training = (
+            Training.objects.select_for_update().select_related("region").get(pk=training_id)
+        )
         _require_manager(actor, training.region)
         if training.is_cancelled:
             raise ValidationError("This training was cancelled; it is kept as it was.")
-        training_check(data)
-        before = _snapshot(training_input_of(training))
+        if expected_updated_at is not None and training.updated_at != expected_updated_at:
+            raise TrainingConflict(
+                "Someone changed this training while you were editing it. Reload it to "
+                "see their change, then make yours again."
+            )
+        current = training_input_of(training)
+        if data is None:
+            data = dataclasses.replace(current, **(changes or {}))
+        training_check(data, region=training.region)
+        before = _snapshot(current)
         was_planned = training.status == TrainingStatus.PLANNED
         _write(training, data)
-        changes = _difference(before, _snapshot(data))
-        if changes:
+        difference = _difference(before, _snapshot(data))
+        if difference:
             delivered_now = was_planned and training.status == TrainingStatus.DELIVERED
             TrainingChange.objects.create(
                 training=training,
                 kind=ChangeKind.ATTENDANCE if delivered_now else ChangeKind.EDITED,
                 actor=actor,
-                changes=changes,
+                changes=difference,
             )
     return training
 
@@ -331,7 +388,7 @@ def trainings_import(
     row_errors = []
     for number, data in rows:
         try:
-            training_check(data)
+            training_check(data, region=region)
         except ValidationError as invalid:
             for field, messages in invalid.message_dict.items():
                 row_errors.extend((number, field, message) for message in messages)

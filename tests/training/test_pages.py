@@ -346,6 +346,7 @@ class TestEdit:
         assert change.changes == {
             "title": ["Parents night", "Parents night: online safety"],
             "attendance": ["", "Parents and caregivers: 23"],
+            "status": ["Planned", "Delivered"],
         }
         page = client.get(detail(training)).text
         assert "Saved." in page

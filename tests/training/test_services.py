@@ -131,6 +131,7 @@ def test_a_training_with_attendance_is_delivered_and_its_change_row_holds_every_
         "tribes": ["", "Oneida Nation"],
         "attendance": ["", "Health care: 22, Law enforcement: 3"],
         "youth_attendees": ["", "0"],
+        "status": ["", "Delivered"],
         "notes": ["", "Handouts given."],
     }
 
@@ -195,7 +196,10 @@ def test_recording_attendance_on_a_planned_training_marks_it_delivered(personas)
     assert training.total_attendees == 20
     change = training.changes.last()
     assert change.kind == ChangeKind.ATTENDANCE
-    assert change.changes == {"attendance": ["", "Education: 14, Parents and caregivers: 6"]}
+    assert change.changes == {
+        "attendance": ["", "Education: 14, Parents and caregivers: 6"],
+        "status": ["Planned", "Delivered"],
+    }
 
 
 def test_removing_all_attendance_makes_it_planned_again(personas):
@@ -305,11 +309,26 @@ def test_others_can_neither_edit_nor_cancel_a_regions_training(personas, usernam
 
 
 def test_hub_5_logs_its_own_regions_trainings_reaching_any_county(personas):
-    data = full_input(counties=list(County.objects.filter(name__in=["Dane", "Winnebago"])))
+    data = full_input(
+        counties=list(County.objects.filter(name__in=["Dane", "Winnebago"])),
+        partner_agencies=[Agency.objects.get(name="Dane County Human Services")],
+    )
 
     training = training_create(actor=personas["hub5.specialist"], region=region(5), data=data)
 
     assert training.region.number == 5
+
+
+def test_partner_agencies_are_the_trainings_regions_own(personas):
+    """Another region's agency is refused (whatever the screen: form, API, spreadsheet),
+    naming it; nothing is written."""
+    data = full_input(counties=list(County.objects.filter(name__in=["Dane"])))
+
+    with pytest.raises(ValidationError) as refused:
+        training_create(actor=personas["hub5.specialist"], region=region(5), data=data)
+
+    assert "Outagamie County Human Services" in refused.value.message_dict["partner_agencies"][0]
+    assert not Training.objects.exists()
 
 
 def test_the_right_to_manage_trainings_follows_the_hub_membership(personas):
@@ -346,7 +365,7 @@ def test_a_new_hub_specialist_manages_that_regions_trainings_only(personas):
     newcomer.refresh_from_db()
     assert may_manage_trainings(newcomer, region(5))
     assert not may_manage_trainings(newcomer, region(2))
-    training_create(actor=newcomer, region=region(5), data=planned_input())
+    training_create(actor=newcomer, region=region(5), data=planned_input(partner_agencies=[]))
     with pytest.raises(PermissionDenied):
         training_create(actor=newcomer, region=region(2), data=planned_input())
 

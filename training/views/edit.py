@@ -136,15 +136,22 @@ def training_edit(request: HttpRequest, training_id: int) -> HttpResponse:
         if form.check():
             try:
                 services.training_update(
-                    actor=request.user, training_id=training.pk, data=form.training_input()
+                    actor=request.user,
+                    training_id=training.pk,
+                    data=form.training_input(),
+                    expected_updated_at=form.version_loaded,
                 )
             except ValidationError as invalid:
                 form.add_service_errors(invalid)
+            except services.TrainingConflict as conflict:
+                form.add_error(None, str(conflict))
+                return render(request, "training/form.html", {**context, "form": form}, status=409)
             else:
                 messages.success(request, "Saved.")
                 return redirect("training:detail", training.pk)
     else:
         initial = TrainingForm.initial_of(services.training_input_of(training))
+        initial["version"] = training.updated_at.isoformat()
         form = TrainingForm(region=training.region, initial=initial)
     return render(
         request,
