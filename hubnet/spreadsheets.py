@@ -3,6 +3,7 @@
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -15,9 +16,16 @@ def spreadsheet_cell(value):
     return value
 
 
+def _storable(value):
+    """Text without the control characters a workbook cannot hold (a vertical tab pasted
+    into a title would otherwise make the whole file fail)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def xlsx(*, sheet: str, columns: list[str], records, about: list[str]) -> bytes:
     """A workbook: `records` under bold `columns` (frozen), and an "About" sheet with the
-    lines of `about` (the first in bold). Typed text beginning with "=" stays text."""
+    lines of `about` (the first in bold). Typed text beginning with "=" stays text; control
+    characters are dropped."""
     book = Workbook()
     data = book.active
     data.title = sheet
@@ -25,7 +33,7 @@ def xlsx(*, sheet: str, columns: list[str], records, about: list[str]) -> bytes:
     for cell in data[1]:
         cell.font = Font(bold=True)
     for record in records:
-        data.append(record)
+        data.append([_storable(value) for value in record])
         for cell in data[data.max_row]:
             if cell.data_type == "f":
                 cell.data_type = "s"
@@ -34,7 +42,7 @@ def xlsx(*, sheet: str, columns: list[str], records, about: list[str]) -> bytes:
         data.column_dimensions[get_column_letter(index)].width = max(14, len(name) + 2)
     notes = book.create_sheet("About")
     for line in about:
-        notes.append([line])
+        notes.append([_storable(line)])
     notes["A1"].font = Font(bold=True)
     notes.column_dimensions["A"].width = 110
     buffer = io.BytesIO()

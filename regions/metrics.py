@@ -341,14 +341,16 @@ def median_rows(
             values[group].append(convert(raw))
             sizes[group] = size
         for group, middles in values.items():
-            key = _place_key(scope, group, geography)
+            key = place_key(scope, group, geography)
             found[key] = (round(sum(middles) / len(middles), 1), sizes[group])
     return [
         FigureRow(*place, "", "", *found.get(place, (None, 0))) for place in geography.places()
     ]
 
 
-def _place_key(scope: str, group: int, geography: Geography) -> tuple:
+def place_key(scope: str, group: int | None, geography: Geography) -> tuple:
+    """(scope, region, county, tribe) of a group found by a GROUP BY on the place's field
+    (a region, county or tribe id; None for the state)."""
     if scope == ScopeKind.STATE:
         return (scope, None, None, None)
     if scope == ScopeKind.REGION:

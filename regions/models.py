@@ -414,6 +414,7 @@ class RollupTrigger(models.TextChoices):
     SCHEDULE = "schedule", "Schedule"
     COMMAND = "command", "Command on the server"
     PERSON = "person", "Recompute pressed"
+    LATE_RECORD = "late_record", "A record of a past quarter changed"
 
 
 class RollupStatus(models.TextChoices):
@@ -428,7 +429,7 @@ class RollupRun(models.Model):
     and how it went. Rows are only added and updated by regions.rollups."""
 
     quarter = models.CharField(max_length=6, help_text="e.g. 2026Q3")
-    trigger = models.CharField(max_length=10, choices=RollupTrigger.choices)
+    trigger = models.CharField(max_length=12, choices=RollupTrigger.choices)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

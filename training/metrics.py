@@ -16,8 +16,18 @@ from collections import defaultdict
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
-from regions.metrics import Dimension, FigureRow, Geography, Metric, Period, Unit, register
+from regions.metrics import (
+    Dimension,
+    FigureRow,
+    Geography,
+    Metric,
+    Period,
+    Unit,
+    place_key,
+    register,
+)
 from regions.models import ScopeKind
+from regions.quarters import local_zone
 from training.models import Sector, Topic, Training, TrainingFormat, TrainingStatus
 
 TOPIC = Dimension("topic", "Topic", Topic.choices)
@@ -37,22 +47,13 @@ def delivered_in(period: Period) -> QuerySet[Training]:
     """The trainings delivered in the period (its quarter, up to the period's end)."""
     trainings = Training.objects.filter(
         status=TrainingStatus.DELIVERED,
-        date__gte=timezone.localtime(period.quarter.start).date(),
-        date__lt=timezone.localtime(period.quarter.end).date(),
+        date__gte=period.quarter.start.date(),  # local midnight: its date is Wisconsin's
+        date__lt=period.quarter.end.date(),
     )
     if period.end < period.quarter.end:
-        trainings = trainings.filter(date__lte=timezone.localtime(period.end).date())
+        today = timezone.localtime(period.end, local_zone()).date()
+        trainings = trainings.filter(date__lte=today)
     return trainings.order_by()
-
-
-def _place(scope: str, group, geography: Geography) -> tuple:
-    if scope == ScopeKind.STATE:
-        return (scope, None, None, None)
-    if scope == ScopeKind.REGION:
-        return (scope, group, None, None)
-    if scope == ScopeKind.COUNTY:
-        return (scope, geography.county_region.get(group), group, None)
-    return (scope, geography.tribe_region.get(group), None, group)
 
 
 def _figures(
@@ -78,7 +79,7 @@ def _figures(
                 category = row[-2] if category_field else ""
                 if field and group is None:
                     continue  # a training that reached no tribe
-                key = (*_place(scope, group, geography), dimension.key if dimension else "")
+                key = (*place_key(scope, group, geography), dimension.key if dimension else "")
                 found[(*key, category)] = float(row[-1] or 0)
     figures = []
     for place in geography.places():

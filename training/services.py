@@ -17,7 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from regions.models import Agency, County, Region, Tribe
+from regions.models import Agency, County, Region, RollupQuarter, RollupTrigger, Tribe
+from regions.quarters import Quarter
+from regions.rollups import rollup_request
 from training.models import (
     MAX_HOURS,
     MAX_PER_SECTOR,
@@ -267,6 +269,25 @@ def _difference(before: dict[str, str], after: dict[str, str]) -> dict[str, list
     }
 
 
+def _past_figures_refresh(dates, actor: AbstractBaseUser) -> None:
+    """A change to a training of a quarter already over and rolled up (attendance recorded
+    late, a spreadsheet of last year's trainings) asks for that quarter's figures again,
+    once per quarter, when the transaction commits: the dashboards would otherwise miss it
+    until someone pressed "Recompute". The quarter under way is rolled up every night."""
+    quarters = {Quarter(d.year, (d.month - 1) // 3 + 1) for d in dates if d is not None}
+    over = [q for q in quarters if q.is_complete()]
+    if not over:
+        return
+    standing = set(
+        RollupQuarter.objects.filter(
+            quarter__in=[str(q) for q in over], current_run__isnull=False
+        ).values_list("quarter", flat=True)
+    )
+    for quarter in sorted(over):
+        if str(quarter) in standing:
+            rollup_request(quarter=quarter, trigger=RollupTrigger.LATE_RECORD, requested_by=actor)
+
+
 def training_create(
     *,
     actor: AbstractBaseUser,
@@ -285,6 +306,8 @@ def training_create(
         TrainingChange.objects.create(
             training=training, kind=kind, actor=actor, changes=_difference({}, _snapshot(data))
         )
+        if kind != ChangeKind.IMPORTED:  # a batch asks once, for all its quarters
+            _past_figures_refresh([data.date], actor)
     return training
 
 
@@ -329,6 +352,7 @@ def training_update(
         _write(training, data)
         difference = _difference(before, _snapshot(data))
         if difference:
+            _past_figures_refresh({current.date, data.date}, actor)
             delivered_now = was_planned and training.status == TrainingStatus.DELIVERED
             TrainingChange.objects.create(
                 training=training,
@@ -395,7 +419,9 @@ def trainings_import(
     if row_errors:
         raise ImportRefused(row_errors)
     with transaction.atomic():
-        return [
+        trainings = [
             training_create(actor=actor, region=region, data=data, kind=ChangeKind.IMPORTED)
             for _, data in rows
         ]
+        _past_figures_refresh({data.date for _, data in rows}, actor)
+    return trainings
