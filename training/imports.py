@@ -10,7 +10,7 @@ column              required  what to write
 title               yes       the training's title
 date                yes       YYYY-MM-DD, or M/D/YYYY as Excel writes it
 start_time          no        HH:MM (24-hour), or 9:30 AM
-duration_hours      yes       hours, 0.25 to 80 (1.5 for an hour and a half)
+duration_hours      yes       hours, 0.25 to 80 (1.5, or 1,5, for an hour and a half)
 format              yes       in_person, virtual or hybrid (or In person, Virtual, Hybrid)
 topics              yes       topic keys or labels, separated by ";"
 counties            yes       county names or FIPS codes, ";"-separated ("Outagamie",
@@ -30,6 +30,8 @@ notes               no        notes; never names or details of attendees
 Header names are read case-insensitively, trimmed, spaces taken as "_". A file may be
 comma-, semicolon- or tab-separated, with or without Excel's byte-order mark, CRLF line
 ends and empty rows. Rows are numbered as a spreadsheet shows them: the header is row 1.
+The template's example rows (titled "EXAMPLE (delete this row): ...") are refused, so that
+a forgotten one is never counted as a training.
 """
 
 import csv
@@ -38,20 +40,22 @@ import datetime
 import difflib
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from regions.models import Agency, County, Region, Tribe
-from training.models import MAX_HOURS, MAX_PER_SECTOR, Sector, Topic, TrainingFormat
+from training.models import MAX_HOURS, MAX_PER_SECTOR, Sector, Topic, Training, TrainingFormat
 from training.services import TrainingInput, training_check
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 500
+T = TypeVar("T")
 ATTENDANCE = "attendance (sector columns)"  # where an error about the counts as a whole goes
+EXAMPLE = "EXAMPLE (delete this row): "  # how the template's example rows' titles begin
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +69,11 @@ COLUMNS: list[Column] = [
     Column("title", True, "The training's title."),
     Column("date", True, "YYYY-MM-DD (2026-03-14), or M/D/YYYY (3/14/2026) as Excel writes it."),
     Column("start_time", False, "HH:MM, 24-hour (13:30), or 1:30 PM."),
-    Column("duration_hours", True, f"How long, in hours: 0.25 to {MAX_HOURS:g} (1.5 = 90 min)."),
+    Column(
+        "duration_hours",
+        True,
+        f"How long, in hours: 0.25 to {MAX_HOURS:g} (1.5 or 1,5 = 90 min).",
+    ),
     Column(
         "format",
         True,
@@ -109,6 +117,17 @@ COLUMNS: list[Column] = [
 COLUMN_NAMES = [column.name for column in COLUMNS]
 REQUIRED = [column.name for column in COLUMNS if column.required]
 SECTOR_COLUMNS = Sector.values
+
+
+class Duplicate(NamedTuple):
+    """A row that looks like a training already logged: the same date and title as
+    `training` (logged in the region) or as an earlier `row` of the same file."""
+
+    row: int
+    title: str
+    date: datetime.date
+    training: Training | None = None
+    same_as_row: int | None = None
 
 
 class RowError(NamedTuple):
@@ -162,9 +181,10 @@ def import_text(raw: bytes) -> tuple[str, list[RowError]]:
         ]
 
 
-def import_rows(text: str, *, today: datetime.date | None = None) -> ParsedImport:
-    """Every row of `text` as a `TrainingInput`, checked; with every error of every row
-    (unreadable cells, unknown names, and what `training_check` refuses)."""
+def import_rows(text: str, *, region: Region, today: datetime.date | None = None) -> ParsedImport:
+    """Every row of `text` as a `TrainingInput` for `region`, checked; with every error of
+    every row (example rows, unreadable cells, unknown names, and what `training_check`
+    refuses, such as another region's partner agencies)."""
     today = today or timezone.localdate()
     result = ParsedImport()
     if not text.strip():
@@ -201,11 +221,35 @@ def import_rows(text: str, *, today: datetime.date | None = None) -> ParsedImpor
         return result
     references = _References()
     for number, cells in numbered:
-        data_in, errors = _row(number, names, cells, references, today)
+        data_in, errors = _row(number, names, cells, references, region, today)
         result.errors.extend(errors)
         if not errors:
             result.rows.append((number, data_in))
     return result
+
+
+def import_duplicates(region: Region, rows: list[tuple[int, TrainingInput]]) -> list[Duplicate]:
+    """The rows (checked, numbered) that look like trainings already logged in `region`,
+    or like an earlier row of the file: the same date and the same title, trimmed and
+    whatever the case. Importing a file twice is the usual cause. One query."""
+    logged: dict[tuple[datetime.date, str], Training] = {}
+    dates = {data.date for _, data in rows}
+    for training in Training.objects.filter(region=region, date__in=dates).order_by("pk"):
+        logged.setdefault((training.date, _same_title(training.title)), training)
+    earlier: dict[tuple[datetime.date, str], int] = {}
+    duplicates = []
+    for number, data in rows:
+        key = (data.date, _same_title(data.title))
+        if key in logged:
+            duplicates.append(Duplicate(number, data.title, data.date, training=logged[key]))
+        elif key in earlier:
+            duplicates.append(Duplicate(number, data.title, data.date, same_as_row=earlier[key]))
+        earlier.setdefault(key, number)
+    return duplicates
+
+
+def _same_title(title: str) -> str:
+    return title.strip().casefold()
 
 
 def _delimiter(text: str) -> str:
@@ -242,25 +286,49 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in re.split(r"[;,]", cell) if part.strip()]
 
 
-def _unknown(what: str, value: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(_normal(value), list(choices), n=1, cutoff=0.6)
-    return f'Unknown {what} "{value}".' + (f' Did you mean "{close[0]}"?' if close else "")
+def _found(
+    parts: Iterable[str],
+    known: Mapping[str, T],
+    *,
+    what: str,
+    names: Mapping[str, str],
+    column: str,
+    errors: dict,
+) -> list[T]:
+    """What each of `parts` names in `known` (by its normalised name), once each; an
+    unknown one is an error of `column`, with the closest of `names` as a hint."""
+    found = []
+    for part in parts:
+        if (item := known.get(_normal(part))) is not None:
+            found.append(item)
+        else:
+            errors[column] = _unknown(what, part, names)
+    return list(dict.fromkeys(found))
+
+
+def _unknown(what: str, value: str, names: Mapping[str, str]) -> str:
+    """'Unknown county "Outagami". Did you mean "Outagamie"?': `names` are the known
+    names as a person writes them, by their normalised form."""
+    close = difflib.get_close_matches(_normal(value), list(names), n=1, cutoff=0.6)
+    return f'Unknown {what} "{value}".' + (f' Did you mean "{names[close[0]]}"?' if close else "")
 
 
 class _References:
-    """Counties, tribes, agencies and choices by every name a row may use (3 queries)."""
+    """Counties, tribes, agencies and choices by every name a row may use (3 queries), and
+    the names to suggest for an unknown one."""
 
     def __init__(self):
         self.counties: dict[str, County] = {}
-        self.county_names: list[str] = []
+        self.county_names: dict[str, str] = {}
         for county in County.objects.all():
-            self.counties[_normal(county.name)] = county
-            self.counties[_normal(f"{county.name} County")] = county
+            for name in (county.name, f"{county.name} County"):
+                self.counties[_normal(name)] = county
+                self.county_names[_normal(name)] = county.name
             self.counties[county.fips] = county
-            self.county_names.append(county.name)
         self.tribes = {_normal(tribe.name): tribe for tribe in Tribe.objects.all()}
-        self.tribe_names = {_normal(t.name): t.name for t in self.tribes.values()}
+        self.tribe_names = {key: tribe.name for key, tribe in self.tribes.items()}
         self.agencies = {_normal(agency.name): agency for agency in Agency.objects.all()}
+        self.agency_names = {key: agency.name for key, agency in self.agencies.items()}
         self.topics = {}
         for topic in Topic:
             label = _normal(topic.label)
@@ -272,27 +340,17 @@ class _References:
                 {_normal(choice.value): choice.value, _normal(choice.label): choice.value}
             )
 
-    def county(self, value: str) -> County | None:
-        return self.counties.get(_normal(value))
-
-    def county_hint(self, value: str) -> str:
-        names = {_normal(n): n for n in self.county_names}
-        plain = _normal(value).removesuffix(" county")
-        close = difflib.get_close_matches(plain, list(names), n=1, cutoff=0.6)
-        return f'Unknown county "{value}".' + (
-            f' Did you mean "{names[close[0]]}"?' if close else ""
-        )
-
 
 def _row(
     number: int,
     names: list[str],
     cells: list[str],
     references: _References,
+    region: Region,
     today: datetime.date,
 ) -> tuple[TrainingInput, list[RowError]]:
     """One row as input, and its errors: what could not be read, then what
-    `training_check` refuses of the rest."""
+    `training_check` refuses of the rest. A template's example row is refused whole."""
     errors: dict[str, str] = {}
     value: dict[str, str] = {}
     for index, cell in enumerate(cells):
@@ -306,6 +364,14 @@ def _row(
 
     def cell(name: str) -> str:
         return value.get(name, "")
+
+    if _normal(cell("title")).startswith(_normal(EXAMPLE)):
+        message = (
+            "This is one of the template's example rows (its title begins "
+            f'"{EXAMPLE.strip()}"). Delete the example rows from the spreadsheet and '
+            "upload it again."
+        )
+        return TrainingInput(), [RowError(number, "", message)]
 
     data = TrainingInput(
         title=cell("title"),
@@ -322,43 +388,39 @@ def _row(
     if written and not data.format:
         errors["format"] = f'Unknown format "{written}". Write in_person, virtual or hybrid.'
 
-    topics = []
-    for part in _split(cell("topics")):
-        if topic := references.topics.get(_normal(part)):
-            topics.append(topic)
-        else:
-            errors["topics"] = _unknown("topic", part, references.topics)
-    data.topics = topics
-
-    counties = []
-    for part in _split(cell("counties")):
-        if county := references.county(part):
-            counties.append(county)
-        else:
-            errors["counties"] = references.county_hint(part)
-    data.counties = list(dict.fromkeys(counties))
-
-    tribes = []
-    for part in _split(cell("tribes")):
-        if tribe := references.tribes.get(_normal(part)):
-            tribes.append(tribe)
-        else:
-            close = difflib.get_close_matches(_normal(part), list(references.tribes), n=1)
-            hint = f' Did you mean "{references.tribe_names[close[0]]}"?' if close else ""
-            errors["tribes"] = f'Unknown tribe "{part}".{hint}'
-    data.tribes = list(dict.fromkeys(tribes))
-
-    agencies = []
-    for part in (p.strip() for p in cell("partner_agencies").split(";")):
-        if not part:
-            continue
-        if agency := references.agencies.get(_normal(part)):
-            agencies.append(agency)
-        else:
-            close = difflib.get_close_matches(_normal(part), list(references.agencies), n=1)
-            hint = f' Did you mean "{references.agencies[close[0]].name}"?' if close else ""
-            errors["partner_agencies"] = f'Unknown agency "{part}".{hint}'
-    data.partner_agencies = list(dict.fromkeys(agencies))
+    data.topics = _found(
+        _split(cell("topics")),
+        references.topics,
+        what="topic",
+        names={key: key for key in references.topics},
+        column="topics",
+        errors=errors,
+    )
+    data.counties = _found(
+        _split(cell("counties")),
+        references.counties,
+        what="county",
+        names=references.county_names,
+        column="counties",
+        errors=errors,
+    )
+    data.tribes = _found(
+        _split(cell("tribes")),
+        references.tribes,
+        what="tribe",
+        names=references.tribe_names,
+        column="tribes",
+        errors=errors,
+    )
+    # An agency's name may hold a comma: only ";" separates agencies.
+    data.partner_agencies = _found(
+        [part.strip() for part in cell("partner_agencies").split(";") if part.strip()],
+        references.agencies,
+        what="agency",
+        names=references.agency_names,
+        column="partner_agencies",
+        errors=errors,
+    )
 
     by_hub = _normal(cell("delivered_by_hub"))
     if by_hub in ("", "yes", "y", "true", "1"):
@@ -377,7 +439,7 @@ def _row(
     data.youth_attendees = _count(cell("youth_attendees"), "youth_attendees", errors, empty=None)
 
     try:
-        training_check(data, today=today)
+        training_check(data, region=region, today=today)
     except ValidationError as refused:
         for field, messages in refused.message_dict.items():
             column = {"attendance": ATTENDANCE, "__all__": ""}.get(field, field)
@@ -421,6 +483,9 @@ def _time(text: str, errors: dict) -> datetime.time | None:
 def _hours(text: str, errors: dict) -> Decimal | None:
     if not text:
         return None
+    # Excel where the decimal mark is a comma writes an hour and a half as "1,5".
+    if re.fullmatch(r"\d+,\d{1,2}", text):
+        text = text.replace(",", ".")
     try:
         hours = Decimal(text)
     except InvalidOperation:
@@ -452,13 +517,14 @@ def _count(text: str, column: str, errors: dict, *, empty: int | None = 0) -> in
 
 def template_rows(region: Region, *, today: datetime.date | None = None) -> list[list[str]]:
     """The template: the header, and two example rows for `region` (one delivered last
-    month with attendance, one planned next month) that import as they are."""
+    month with attendance, one planned next month). The import refuses them while their
+    titles begin with `EXAMPLE`; without it they would import as they are."""
     today = today or timezone.localdate()
     counties = list(region.counties.order_by("name")[:2])
     tribe = region.tribes.order_by("name").first()
-    agency = Agency.objects.filter(county__in=counties).order_by("name").first()
+    agency = region.agencies.filter(county__in=counties).order_by("name").first()
     delivered = {
-        "title": "EXAMPLE (delete this row): Recognising trafficking, for school staff",
+        "title": f"{EXAMPLE}Recognising trafficking, for school staff",
         "date": (today - datetime.timedelta(days=30)).isoformat(),
         "start_time": "09:30",
         "duration_hours": "2",
@@ -476,7 +542,7 @@ def template_rows(region: Region, *, today: datetime.date | None = None) -> list
         "notes": "Counts only: never write names or details of attendees.",
     }
     planned = {
-        "title": "EXAMPLE (delete this row): The Response Protocol for hotel staff",
+        "title": f"{EXAMPLE}The Response Protocol for hotel staff",
         "date": (today + datetime.timedelta(days=30)).isoformat(),
         "start_time": "",
         "duration_hours": "1.5",

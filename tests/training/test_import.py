@@ -5,15 +5,22 @@ is ever half-imported."""
 import csv
 import datetime
 import io
+import re
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.template.defaultfilters import date as date_filter
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from regions.models import Hub, Region, Role
+from regions.services import membership_grant
 from tests.conftest import SignedInClient
 from training.imports import ATTENDANCE, COLUMN_NAMES, MAX_ROWS, import_rows
 from training.models import ChangeKind, Training, TrainingChange, TrainingStatus
@@ -61,6 +68,13 @@ def upload(client, content, *, name="trainings.csv", region=2):
 
 def confirm(client, token, **extra):
     return client.post(IMPORT, {"token": token, **extra})
+
+
+def imported(preview, client) -> None:
+    """Confirm a good file's preview (ticking "Import them anyway" if it is offered)."""
+    assert preview.context["errors"] == [], preview.context["errors"]
+    done = confirm(client, preview.context["token"], import_anyway="on")
+    assert done.status_code == 302, done
 
 
 def errors_of(response) -> list[tuple]:
@@ -161,6 +175,17 @@ class TestAGoodFile:
         assert hybrid.date == PAST
         assert [t.topic for t in hybrid.topic_rows.all()] == ["response_protocol"]
 
+    @pytest.mark.parametrize("delimiter", [";", ","])
+    def test_a_decimal_comma_is_read_as_a_decimal_mark(self, hub2, delimiter):
+        rows = [
+            good_row(title="An hour and a half", duration_hours="1,5"),
+            good_row(title="Three quarters", duration_hours="0,75"),
+        ]
+        imported(upload(hub2, csv_text(rows, delimiter=delimiter)), hub2)
+
+        hours = dict(Training.objects.values_list("title", "duration_hours"))
+        assert hours == {"An hour and a half": Decimal("1.5"), "Three quarters": Decimal("0.75")}
+
 
 class TestThePreview:
     def test_it_shows_what_will_be_created_with_totals(self, hub2):
@@ -202,6 +227,29 @@ class TestThePreview:
             "hours": "2",
             "counties": 2,
         }
+
+    def test_on_a_phone_each_value_of_a_training_s_card_is_labelled(self, hub2):
+        preview = upload(hub2, csv_text([good_row(title="Schools, Appleton")])).text
+        row = re.search(r"<tbody>(.*?)</tbody>", preview, re.S).group(1)
+        cells = re.findall(r"<t[hd]\b([^>]*)>", row)
+        assert '<th scope="row" data-label="Title">Schools, Appleton</th>' in row
+        assert len(cells) == 8
+        assert all("data-label=" in cell for cell in cells), cells
+
+    def test_no_import_style_is_wider_than_a_320px_screen(self):
+        css = (Path(settings.BASE_DIR) / "static/css/training.css").read_text()
+        section = css.split("/* == import == */")[1].split("/* == ")[0]
+        minimums = re.findall(r"minmax\(\s*(min\([^)]*\)|[^,]+),", section)
+        assert minimums, "the section has grid columns with a minimum width"
+        for minimum in minimums:
+            assert minimum == "0" or re.fullmatch(r"min\([^,]+,\s*100%\)", minimum), minimum
+
+    def test_the_confirm_button_needs_no_tick_when_no_row_looks_logged(self, hub2):
+        preview = upload(hub2, csv_text([good_row()]))
+        assert preview.context["duplicates"] == []
+        assert "Import them anyway" not in preview.text
+        assert confirm(hub2, preview.context["token"]).status_code == 302
+        assert Training.objects.filter(title=good_row()["title"]).count() == 1
 
     def test_confirming_twice_imports_once(self, hub2):
         preview = upload(hub2, csv_text([good_row(), good_row(title="Second")]))
@@ -258,6 +306,98 @@ class TestThePreview:
         assert not Training.objects.filter(title="Checked twice").exists()
 
 
+class TestRowsAlreadyLogged:
+    """Importing the same file twice is the likely mistake: rows with the date and title of
+    a training already logged in the region (or of an earlier row) are listed, and
+    imported only with "Import them anyway" ticked."""
+
+    def test_the_same_file_twice_lists_every_row_and_needs_the_tick(self, hub2):
+        text = csv_text([good_row(title="Schools"), good_row(title="Hotels")])
+        imported(upload(hub2, text), hub2)
+        before = Training.objects.count()
+        logged = Training.objects.get(title="Schools")
+
+        again = upload(hub2, text)
+
+        assert again.context["errors"] == []
+        assert [(d.row, d.training.title) for d in again.context["duplicates"]] == [
+            (2, "Schools"),
+            (3, "Hotels"),
+        ]
+        page = again.text
+        assert "2 rows look like trainings already logged" in page
+        warning = page.index("2 rows look like trainings already logged")
+        assert (
+            warning
+            < page.index('type="checkbox" name="import_anyway"')
+            < page.index("Import 2 trainings</button>")
+        )
+        assert f"Row 2, <q>Schools</q> on {date_filter(PAST)}: already logged" in page
+        assert f'href="{reverse("training:detail", args=[logged.pk])}"' in page
+        assert "Already logged?" in page
+
+        unticked = confirm(hub2, again.context["token"])
+
+        assert unticked.status_code == 200
+        assert Training.objects.count() == before
+        assert unticked.context["confirm"].errors["import_anyway"]
+        field = page_field(unticked.text, "import_anyway")
+        assert "field--error" in field
+        assert "Tick" in field
+        assert "Nothing was imported." in unticked.text  # the error summary
+        assert 'href="#id_import_anyway"' in unticked.text
+
+        ticked = confirm(hub2, again.context["token"], import_anyway="on")
+
+        assert ticked.status_code == 302
+        assert Training.objects.filter(title="Schools").count() == 2
+        assert Training.objects.count() == before + 2
+
+    def test_titles_match_trimmed_and_whatever_the_case_on_the_same_date_and_region(
+        self, hub2, make_training
+    ):
+        logged = make_training(title="Schools, Appleton", date=PAST, attendance={"education": 3})
+        make_training(region=5, counties=("Dane",), title="Hotels", date=PAST)
+        rows = [
+            good_row(title="  SCHOOLS, appleton "),
+            good_row(title="Schools, Appleton", date=str(PAST - datetime.timedelta(days=1))),
+            good_row(title="Hotels"),  # region 5's, not region 2's
+        ]
+
+        preview = upload(hub2, csv_text(rows))
+
+        assert [(d.row, d.training) for d in preview.context["duplicates"]] == [(2, logged)]
+        assert "1 row looks like a training already logged" in preview.text
+
+    def test_a_row_repeated_in_the_file_is_listed_with_the_row_it_repeats(self, hub2):
+        rows = [good_row(title="Truckers"), good_row(title="Schools"), good_row(title="truckers ")]
+
+        preview = upload(hub2, csv_text(rows))
+
+        assert [(d.row, d.same_as_row) for d in preview.context["duplicates"]] == [(4, 2)]
+        assert "the same date and title as row 2 of this file" in preview.text
+        assert "Also row 2" in preview.text
+        assert confirm(hub2, preview.context["token"]).status_code == 200
+        assert not Training.objects.filter(title="Schools").exists()
+
+    def test_a_training_logged_between_preview_and_confirm_is_caught(self, hub2, make_training):
+        preview = upload(hub2, csv_text([good_row(title="Schools")]))
+        assert "Import them anyway" not in preview.text
+        make_training(title="Schools", date=PAST, attendance={"education": 1})
+
+        response = confirm(hub2, preview.context["token"])
+
+        assert response.status_code == 200
+        assert "1 row looks like" in response.text
+        assert Training.objects.filter(title="Schools").count() == 1
+
+
+def page_field(html: str, name: str) -> str:
+    """The `.field` block of the form field `name` in a page."""
+    start = html.rindex('<div class="field', 0, html.index(f'name="{name}"'))
+    return html[start : html.index("</div>", start)]
+
+
 BAD_ROWS = [
     ("missing title", {"title": "  "}, "title", "Give the training a title."),
     ("bad date", {"date": "14/03/2026"}, "date", "is not a date"),
@@ -269,6 +409,12 @@ BAD_ROWS = [
         "Attendance is recorded once the training has taken place",
     ),
     ("unknown county", {"counties": "Outagami"}, "counties", 'Did you mean "Outagamie"?'),
+    (
+        "unknown county, with County",
+        {"counties": "Brown; Outagami County"},
+        "counties",
+        'Unknown county "Outagami County". Did you mean "Outagamie"?',
+    ),
     ("unknown topic", {"topics": "awareness;prevension"}, "topics", 'Unknown topic "prevension"'),
     ("bad format", {"format": "zoom"}, "format", 'Unknown format "zoom"'),
     ("negative attendance", {"education": "-3"}, "education", "from 0 to 100,000"),
@@ -284,10 +430,25 @@ BAD_ROWS = [
     ("duration too long", {"duration_hours": "81"}, "duration_hours", "from 0.25 to 80"),
     ("duration zero", {"duration_hours": "0"}, "duration_hours", "from 0.25 to 80"),
     ("duration not a number", {"duration_hours": "2h"}, "duration_hours", "not a number"),
+    ("duration, thousands", {"duration_hours": "1,500"}, "duration_hours", "not a number"),
+    ("duration, both marks", {"duration_hours": "1.000,5"}, "duration_hours", "not a number"),
     ("no topic", {"topics": ""}, "topics", "Choose at least one topic."),
     ("bad time", {"start_time": "25:00"}, "start_time", "is not a time"),
     ("unknown tribe", {"tribes": "Oneida Nations"}, "tribes", 'Did you mean "Oneida Nation"?'),
     ("bad yes/no", {"delivered_by_hub": "maybe"}, "delivered_by_hub", "Write yes or no"),
+    (
+        "unknown agency",
+        {"partner_agencies": "Outagamie County Human Service"},
+        "partner_agencies",
+        'Unknown agency "Outagamie County Human Service". Did you mean "Outagamie County '
+        'Human Services"?',
+    ),
+    (
+        "another region's agency",
+        {"partner_agencies": "Dane County Human Services"},
+        "partner_agencies",
+        "Not an agency of Region 2",
+    ),
 ]
 
 
@@ -404,7 +565,8 @@ class TestBadFiles:
 
 class TestTheTemplate:
     def test_it_downloads_with_a_bom_the_columns_and_two_examples(self, hub2):
-        response = hub2.get(TEMPLATE)
+        assert f'href="{TEMPLATE}?region=2"' in hub2.get(IMPORT).text
+        response = hub2.get(TEMPLATE, {"region": 2})
         assert response.status_code == 200
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert "attachment" in response["Content-Disposition"]
@@ -417,19 +579,60 @@ class TestTheTemplate:
         notes = [row[COLUMN_NAMES.index("notes")] for row in examples]
         assert "never write names or details of attendees" in notes[0]
 
-    def test_its_example_rows_import_as_they_are(self, hub2):
-        template = hub2.get(TEMPLATE).content
+    def test_its_example_rows_are_refused_and_import_once_no_longer_examples(self, hub2):
+        template = hub2.get(TEMPLATE).content.decode("utf-8-sig")
+        before = Training.objects.count()
 
-        preview = upload(hub2, template)
-        assert preview.context["errors"] == []
-        confirm(hub2, preview.context["token"])
+        refused = upload(hub2, template)
 
-        examples = Training.objects.filter(title__startswith="EXAMPLE").order_by("date")
+        assert [(row, column) for row, column, _ in errors_of(refused)] == [(2, ""), (3, "")]
+        assert "Delete the example rows" in errors_of(refused)[0][2]
+        assert "Row 2" in refused.text
+        assert "Row 3" in refused.text
+        assert Training.objects.count() == before
+
+        # The same rows, the marker taken off their titles, are good trainings.
+        imported(upload(hub2, template.replace("EXAMPLE (delete this row): ", "")), hub2)
+
+        examples = Training.objects.filter(region__number=2).order_by("date")
+        assert [t.title for t in examples] == [
+            "Recognising trafficking, for school staff",
+            "The Response Protocol for hotel staff",
+        ]
         assert [t.status for t in examples] == [TrainingStatus.DELIVERED, TrainingStatus.PLANNED]
         assert examples[0].total_attendees == 27
         assert examples[0].tribes.exists()
         assert examples[0].partner_agencies.exists()
-        assert all(t.region.number == 2 for t in examples)
+
+    def test_an_example_row_left_among_real_ones_is_refused_whatever_its_case(self, hub2):
+        rows = [good_row(), good_row(title="  example (Delete this row): my own edit")]
+        errors = errors_of(upload(hub2, csv_text(rows)))
+        assert [(row, column) for row, column, _ in errors] == [(3, "")]
+        assert not Training.objects.filter(title__icontains="example").exists()
+
+    def test_a_specialist_of_two_regions_is_offered_each_region_s_template(self, hub2, personas):
+        membership_grant(
+            user=personas["hub2.specialist"],
+            role=Role.HUB_SPECIALIST,
+            hub=Hub.objects.get(region__number=5),
+        )
+
+        page = hub2.get(IMPORT).text
+        region5 = hub2.get(TEMPLATE, {"region": 5})
+
+        assert f'href="{TEMPLATE}?region=2"' in page
+        assert f'href="{TEMPLATE}?region=5"' in page
+        assert "Download the template for Region 5" in page
+        assert region5.status_code == 200
+        assert "region-5" in region5["Content-Disposition"]
+        _, example, _ = list(csv.reader(io.StringIO(region5.content.decode("utf-8-sig"))))
+        counties = example[COLUMN_NAMES.index("counties")].split("; ")
+        region = Region.objects.get(number=5)
+        assert set(counties) <= set(region.counties.values_list("name", flat=True))
+
+    @pytest.mark.parametrize(("asked", "status"), [("5", 403), ("x", 400), ("99", 400), ("", 400)])
+    def test_a_region_the_specialist_does_not_manage_is_refused(self, hub2, asked, status):
+        assert hub2.get(TEMPLATE, {"region": asked}).status_code == status
 
 
 class TestWhoMayImport:
@@ -449,7 +652,7 @@ class TestWhoMayImport:
         page = hub2.get(IMPORT)
         assert page.status_code == 200
         assert "The trainings are logged for <strong>Region 2" in page.text
-        assert f'href="{TEMPLATE}"' in page.text
+        assert f'href="{TEMPLATE}?region=2"' in page.text
         for name in COLUMN_NAMES:
             assert f"<code>{name}</code>" in page.text
 
@@ -477,10 +680,12 @@ class TestWhoMayImport:
 
 
 def test_reading_a_file_takes_the_same_queries_however_many_rows(wisconsin):
+    region = Region.objects.get(number=2)
+
     def queries(rows: int) -> int:
         text = csv_text([good_row(title=f"T{n}", tribes="Oneida Nation") for n in range(rows)])
         with CaptureQueriesContext(connection) as captured:
-            parsed = import_rows(text)
+            parsed = import_rows(text, region=region)
         assert parsed.errors == []
         assert len(parsed.rows) == rows
         return len(captured)
