@@ -2,10 +2,13 @@
 tribes), the delivered trainings that reached it and the people trained in them, quarter
 by quarter; when a training last reached it, and when one is next planned there.
 
-Counted as in training/metrics.py: delivered trainings only (planned and cancelled ones
-never), by the day they took place, whichever region's hub gave them. A training that
-reached two counties counts in each, so the county rows add up to more than the
-region's own total row, which counts each training once.
+Delivered trainings only (planned and cancelled ones never), by the day they took place,
+whichever region's hub gave them. A county's or tribe's row counts as its figures in
+training/metrics.py do. The region's row does not: it counts the trainings, any hub's,
+that reached at least one of the region's counties, each once, where the quarterly
+metric's region figure counts the region's own hub's trainings wherever they went. A
+training that reached two counties counts in each, so the county rows add up to more
+than the region's row.
 
 A fixed number of GROUP BY queries, whatever the number of trainings or counties.
 """
@@ -85,7 +88,9 @@ class Coverage:
     quarters: list[Quarter]
     counties: list[CoverageRow]  # the gaps first, then by name
     tribes: list[CoverageRow]  # likewise
-    region_total: list[QuarterCount]  # trainings that reached any of its counties, each once
+    # Trainings (any hub's) that reached any of its counties, each once: not the
+    # quarterly metric's region figure, which counts its own hub's trainings.
+    region_total: list[QuarterCount]
 
     @property
     def unreached_counties(self) -> list[CoverageRow]:

@@ -8,7 +8,7 @@ import csv
 import io
 
 from hubnet.spreadsheets import spreadsheet_cell, xlsx
-from training.models import Sector
+from training.models import Sector, hours_text
 
 COLUMNS = [
     "ID",
@@ -33,11 +33,12 @@ COLUMNS = [
     "Cancel reason",
     "Notes",
 ]
+HOURS = COLUMNS.index("Duration (hours)")
 
 
 def training_records(trainings) -> list[list]:
     """`trainings` (from `trainings_visible_to`, related rows prefetched) as rows under
-    COLUMNS."""
+    COLUMNS. The duration is a number (a workbook shows 2.00 as 2 and adds it up)."""
     records = []
     for training in trainings:
         counties = list(training.counties.all())
@@ -78,6 +79,7 @@ def trainings_csv(trainings) -> str:
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     for record in training_records(trainings):
+        record[HOURS] = hours_text(record[HOURS])  # "2" and "1.5", as the pages write them
         writer.writerow([spreadsheet_cell(value) for value in record])
     return buffer.getvalue()
 

@@ -52,7 +52,30 @@ class TimeInput(forms.TimeInput):
         super().__init__(format="%H:%M", **kwargs)
 
 
-class TrainingForm(forms.Form):
+class ServiceErrors:
+    """For a form on the one write path: the service's ValidationError shown on the
+    form, each message next to its field, those of no field of the form at the top."""
+
+    def add_service_errors(self, invalid: ValidationError, *, skip_fields_in_error=False):
+        """`invalid`'s messages on their fields; `skip_fields_in_error`: not on a field
+        that already shows one of the form's own."""
+        if not hasattr(invalid, "error_dict"):
+            for message in invalid.messages:
+                self.add_error(None, message)
+            return
+        for name, messages in invalid.message_dict.items():
+            field = self._field_of(name)
+            if skip_fields_in_error and field in self.errors:
+                continue
+            for message in messages:
+                self.add_error(field, message)
+
+    def _field_of(self, name: str) -> str | None:
+        """The form field showing the service's messages about `name`."""
+        return name if name in self.fields else None
+
+
+class TrainingForm(ServiceErrors, forms.Form):
     """Log (`regions`: the regions the user manages; a choice only when there are
     several) or edit (`region`: the training's, fixed) a training."""
 
@@ -266,23 +289,11 @@ class TrainingForm(forms.Form):
             self.add_service_errors(invalid, skip_fields_in_error=True)
         return not self.errors
 
-    def add_service_errors(self, invalid: ValidationError, *, skip_fields_in_error=False):
-        """The service's messages next to their fields (attendance: the sectors' group)."""
-        if not hasattr(invalid, "error_dict"):
-            for message in invalid.messages:
-                self.add_error(None, message)
-            return
-        for name, messages in invalid.message_dict.items():
-            field = self._field_of(name)
-            if skip_fields_in_error and field in self.errors:
-                continue
-            for message in messages:
-                self.add_error(field, message)
-
     def _field_of(self, name: str) -> str | None:
+        """Attendance is the sectors' group: its messages go to the first sector."""
         if name == "attendance":
             return self.attendance_fields[0].name
-        return name if name in self.fields else None
+        return super()._field_of(name)
 
     # ---------------------------------------------------------------- for the template
 
@@ -325,7 +336,7 @@ class TrainingForm(forms.Form):
         return len(self["partner_agencies"].value() or [])
 
 
-class CancelForm(forms.Form):
+class CancelForm(ServiceErrors, forms.Form):
     use_required_attribute = False
 
     reason = forms.CharField(

@@ -29,6 +29,7 @@ from cases.selectors import (
 )
 from cases.views.common import case_worker_required, hub_required, log_shown
 from hubnet.http import client_ip
+from hubnet.sorting import SortableColumns
 from regions.selectors import memberships_of
 
 PAGE_SIZE = 25
@@ -60,55 +61,7 @@ COLUMNS = [
     ),
     ("opened", "Opened", ("opened_at",), True),
 ]
-SORTABLE = {key: (fields, desc_first) for key, _, fields, desc_first in COLUMNS}
-DEFAULT_SORT = "-opened"
-
-
-def _ordering(sort: str):
-    """`sort` ("opened", "-opened", ...) as order_by arguments, blanks last either way,
-    the case number breaking ties; an unknown sort is the default one."""
-    key = sort.lstrip("-")
-    if key not in SORTABLE:
-        return _ordering(DEFAULT_SORT)
-    fields, _ = SORTABLE[key]
-    descending = sort.startswith("-")
-    order = []
-    for field in fields:
-        expression = F(field) if isinstance(field, str) else field
-        order.append(
-            expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
-        )
-    return [*order, "-number" if descending else "number"]
-
-
-def _sort_of(request) -> str:
-    sort = request.GET.get("sort", DEFAULT_SORT)
-    return sort if sort.lstrip("-") in SORTABLE else DEFAULT_SORT
-
-
-def _headers(sort: str, query: QueryDict) -> list[dict]:
-    """Each column heading with the link that sorts by it (the other way round when it is
-    the current sort) and its aria-sort."""
-    headers = []
-    for key, heading, _, desc_first in COLUMNS:
-        current = sort.lstrip("-") == key
-        descending = sort.startswith("-")
-        if current:
-            target = key if descending else f"-{key}"
-        else:
-            target = f"-{key}" if desc_first else key
-        params = query.copy()
-        params["sort"] = target
-        params.pop("page", None)
-        headers.append(
-            {
-                "key": key,
-                "heading": heading,
-                "url": "?" + params.urlencode(),
-                "aria_sort": ("descending" if descending else "ascending") if current else "",
-            }
-        )
-    return headers
+SORTING = SortableColumns(COLUMNS, default="-opened", tiebreak="number")
 
 
 def _caseload(request, memberships):
@@ -125,7 +78,7 @@ def _caseload(request, memberships):
     case_filter.form.fields["tribe"].widget = forms.Select(choices=case_filter_tribes(regions))
     cases = case_filter.qs if case_filter.is_valid() else visible.none()
     ordered = steps_summary(cases, timezone.now(), user=request.user).order_by(
-        *_ordering(_sort_of(request))
+        *SORTING.ordering(SORTING.sort_of(request))
     )
     return case_filter, ordered
 
@@ -153,7 +106,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     log_shown(request, page.object_list, AccessChannel.SEARCH if searching else AccessChannel.LIST)
     query = request.GET.copy()
     query.pop("page", None)
-    sort = _sort_of(request)
+    sort = SORTING.sort_of(request)
     rights = _bulk_rights(memberships)
     return render(
         request,
@@ -161,7 +114,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": case_filter,
             "page": page,
-            "headers": _headers(sort, query),
+            "headers": SORTING.headers(sort, query),
             "query": query.urlencode(),
             "export_query": query.urlencode(),
             "bulk": rights,

@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('regions', '0007_manage_region_trainings'),
+        ("regions", "0007_manage_region_trainings"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='rolluprun',
-            name='trigger',
-            field=models.CharField(choices=[('schedule', 'Schedule'), ('command', 'Command on the server'), ('person', 'Recompute pressed'), ('late_record', 'A record of a past quarter changed')], max_length=12),
+            model_name="rolluprun",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("schedule", "Schedule"),
+                    ("command", "Command on the server"),
+                    ("person", "Recompute pressed"),
+                    ("late_record", "A record of a past quarter changed"),
+                ],
+                max_length=12,
+            ),
         ),
     ]

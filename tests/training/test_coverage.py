@@ -254,7 +254,34 @@ def test_a_region_without_tribes_has_no_tribe_table_and_milwaukee_has_one_county
 
     assert list(rows_on_page(html, "county")) == ["Milwaukee"]
     assert "1 of 1 county not reached" in html
+    assert "<strong>0 of 1</strong> county reached" in html
     assert rows_on_page(html, "tribe") == {}
+
+
+def test_one_county_reached_of_one_is_said_in_the_singular(client_for, personas, make_training):
+    # Hub 5's (region 7 has no hub specialist among the personas): it counts all the same.
+    make_training(region=5, counties=["Milwaukee"], attendance={"education": 4})
+
+    html = page_of(client_for(personas["state.admin"]), region=7)
+
+    assert "<strong>1 of 1</strong> county reached" in html
+    assert "<strong>1</strong> training by any hub that reached the region's counties" in html
+
+
+def test_the_region_row_says_it_counts_any_hubs_trainings_in_its_counties(
+    story, client_for, personas
+):
+    """Hub 5's training in Winnebago counts in region 2's last row (unlike the quarterly
+    metric's region figure, which counts hub 2's own trainings): the row says so."""
+    html = page_of(client_for(personas["hub2.specialist"]))
+
+    region_total = re.search(r"<tfoot>(.*?)</tfoot>", html, re.S)[1]
+    label = re.search(r'<th scope="row">([^<]+)</th>', region_total)[1]
+    assert label == "Any hub's trainings that reached the region's counties, each once"
+    assert rows_on_page(html, "county")["Winnebago"]["quarters"][-1] == (1, 30)  # hub 5's
+    # 2026Q2: hub 2's Outagamie training and hub 5's that reached Winnebago.
+    cells = re.findall(r'class="num coverage-quarter"[^>]*><strong>(\d+)</strong>', region_total)
+    assert cells[-1] == "2"
 
 
 @pytest.mark.parametrize(

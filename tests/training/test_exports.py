@@ -124,7 +124,7 @@ class TestExportMatchesTheList:
         assert record["Tribes"] == "Oneida Nation"
         assert record["Delivered by hub"] == "yes"
         assert record["Host or venue"] == "KI Convention Center"
-        assert record["Duration (hours)"] == "2.00"
+        assert record["Duration (hours)"] == "2"  # as the pages write it, not "2.00"
         assert record[f"Attendance: {Sector.HOSPITALITY.label}"] == "14"
         assert record[f"Attendance: {Sector.LAW_ENFORCEMENT.label}"] == "2"
         assert record[f"Attendance: {Sector.EDUCATION.label}"] == ""
@@ -137,6 +137,43 @@ class TestExportMatchesTheList:
         about = [row[0] for row in book["About"].iter_rows(values_only=True)]
         assert "q=hotel" in about[1]
         assert "no attendee is named" in about[2]
+
+    def test_hours_are_written_as_the_pages_write_them(self, client_for, personas, trainings):
+        client = client_for(personas["hub2.specialist"])
+        params = {"sort": "title", "q": "s"}  # School counsellors (1.5), Truckers (2), ...
+        column = exports.COLUMNS.index("Duration (hours)")
+        hours = {row[4]: row[column] for row in csv_rows(client.get(CSV, params))[1:]}
+        assert hours["School counsellors"] == "1.5"
+        assert hours["Truckers at the Kaukauna stop"] == "2"
+        book = load_workbook(io.BytesIO(client.get(XLSX, params).content))
+        cells = {row[4].value: row[column] for row in book["Trainings"].iter_rows(min_row=2)}
+        # Numbers a spreadsheet adds up, not text.
+        assert cells["School counsellors"].data_type == "n"
+        assert cells["School counsellors"].value == 1.5
+        assert cells["Truckers at the Kaukauna stop"].data_type == "n"
+        assert cells["Truckers at the Kaukauna stop"].value == 2
+
+    @pytest.mark.parametrize(
+        ("params", "named"),
+        [
+            ({"quarter": "garbage"}, "Quarter:"),
+            ({"region": "two"}, "Region: Enter a number."),
+            ({"topic": "juggling", "format": "in_person"}, "Topic: Select a valid choice."),
+        ],
+    )
+    def test_a_wrong_filter_is_refused_and_named_not_an_empty_file(
+        self, params, named, client_for, personas, trainings
+    ):
+        client = client_for(personas["hub2.specialist"])
+        for url in (CSV, XLSX):
+            response = client.get(url, params)
+            assert response.status_code == 400, url
+            assert "attachment" not in response.get("Content-Disposition", "")
+            text = re.sub(r"<[^>]+>", "", response.text)
+            assert "This list cannot be exported: a filter is wrong" in text
+            assert named in text
+            back = "?" + "&amp;".join(f"{key}={value}" for key, value in params.items())
+            assert f'href="{LIST}{back}"' in response.text
 
     def test_cancelled_trainings_are_exported_only_when_asked_for(
         self, client_for, personas, make_training

@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,6 +18,7 @@ from guardian.shortcuts import assign_perm
 
 from regions.models import Agency, County, Region, Tribe
 from regions.quarters import Quarter
+from training.forms import CancelForm
 from training.models import ChangeKind, Training, TrainingChange, TrainingStatus
 from training.selectors import MANAGE
 from training.views import lists
@@ -409,6 +411,14 @@ class TestCancel:
         assert training.pk not in ids_in(client.get(LIST).text)
         assert training.pk in ids_in(client.get(LIST, {"status": "cancelled"}).text)
 
+    def test_the_services_refusal_is_shown_as_the_log_and_edit_forms_show_theirs(self):
+        form = CancelForm({"reason": "Snow"})
+        assert form.is_valid()
+        form.add_service_errors(ValidationError({"reason": "Too short.", "elsewhere": "Odd."}))
+        form.add_service_errors(ValidationError("Only a planned training can be cancelled."))
+        assert form.errors["reason"] == ["Too short."]
+        assert form.non_field_errors() == ["Odd.", "Only a planned training can be cancelled."]
+
     def test_only_a_planned_training_can_be_cancelled(self, client_for, personas, make_training):
         training = make_training(attendance={"education": 4})
         client = client_for(personas["hub2.specialist"])
@@ -445,7 +455,19 @@ class TestList:
         ]
         delivered = [t for t in expected if t.status == TrainingStatus.DELIVERED]
         assert stat(text, "trainings?") == str(len(expected)) == "3"
-        assert stat(text, "people trained") == str(sum(t.total_attendees for t in delivered))
+        # With a sector chosen, people trained are that sector's attendees only (not the
+        # youth who sat with the educators), as the quarterly metric counts by sector.
+        educators = sum(t.attendance.get(sector="education").count for t in delivered)
+        assert educators == 22 < sum(t.total_attendees for t in delivered)
+        assert stat(text, "education trained") == str(educators)
+        assert not re.search(r"</strong> people trained", text)
+        assert "With a sector chosen, people trained are its attendees only." in text
+        police = client.get(LIST, {"sector": "law_enforcement"}).text
+        assert stat(police, "law enforcement trained") == "20"
+        everyone = client.get(LIST).text
+        assert stat(everyone, "people trained") == str(
+            sum(t.total_attendees for t in Training.objects.filter(region__number=2))
+        )
         hours = sum(t.duration_hours for t in delivered)
         assert hours == Decimal("5.5")
         assert stat(text, "hours?") == "5.5"
@@ -499,6 +521,19 @@ class TestList:
         assert bad.status_code == 200
         assert "is not a quarter" in html.unescape(bad.text)
         assert ids_in(bad.text) == []
+
+    def test_a_wrong_filter_is_named(self, client_for, personas, make_training):
+        make_training(attendance={"education": 3})
+        text = (
+            client_for(personas["hub2.specialist"])
+            .get(LIST, {"quarter": "garbage", "topic": "juggling"})
+            .text
+        )
+        alert = re.search(r'<div class="alert alert--error" role="alert">(.*?)</div>', text, re.S)
+        shown = html.unescape(re.sub(r"<[^>]+>", "", alert[1]))
+        assert re.search(r"Quarter: .*is not a quarter", shown)
+        assert "Topic: Select a valid choice. juggling is not one of the available" in shown
+        assert ids_in(text) == []
 
     def test_each_reader_starts_in_their_own_region_and_state_admins_in_all(
         self, client_for, personas, make_training
@@ -604,16 +639,19 @@ class TestList:
         add(3, 0)
         client.get(LIST)  # the session's first request writes the session
 
-        def queries():
+        def queries(**params):
             with CaptureQueriesContext(connection) as captured:
-                response = client.get(LIST)
+                response = client.get(LIST, params)
             assert response.status_code == 200
             return response.text, len(captured)
 
         _, few = queries()
+        _, few_educators = queries(sector="education")
         add(27, 3)
         text, many = queries()
         assert many == few, f"{few} queries for 3 trainings, {many} for 30"
+        _, many_educators = queries(sector="education")
+        assert many_educators == few_educators
         assert "Showing 1\u201325 of 30 trainings." in text
         assert len(ids_in(text)) == 25
         second = client.get(LIST, {"page": 2}).text

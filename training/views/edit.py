@@ -177,13 +177,7 @@ def training_cancel(request: HttpRequest, training_id: int) -> HttpResponse:
                 actor=request.user, training_id=training.pk, reason=form.cleaned_data["reason"]
             )
         except ValidationError as invalid:
-            if hasattr(invalid, "error_dict"):
-                for field, errors in invalid.message_dict.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
-            else:
-                for error in invalid.messages:
-                    form.add_error(None, error)
+            form.add_service_errors(invalid)
         else:
             messages.success(request, "Training cancelled. It stays in the list, for the record.")
             return redirect("training:detail", training.pk)

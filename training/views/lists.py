@@ -2,18 +2,18 @@
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.db.models.functions import Lower
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from hubnet.sorting import SortableColumns
 from regions.models import County, Region
 from regions.quarters import Quarter
 from training import exports
 from training.filters import TrainingFilter
-from training.models import TrainingStatus
+from training.models import Sector, TrainingStatus
 from training.selectors import (
     home_region_of,
     training_regions_managed_by,
@@ -41,51 +41,19 @@ COLUMNS = [
     ("people", "People trained", ("total_attendees",), True),
     ("hours", "Hours", ("duration_hours",), True),
 ]
-SORTABLE = {key: (fields, desc_first) for key, _, fields, desc_first in COLUMNS if fields}
-DEFAULT_SORT = "-date"
-NUMERIC = {"people", "hours"}
-
-
-def _sort_of(request) -> str:
-    sort = request.GET.get("sort", DEFAULT_SORT)
-    return sort if sort.lstrip("-") in SORTABLE else DEFAULT_SORT
-
-
-def _ordering(sort: str) -> list:
-    """`sort` ("date", "-date", ...) as order_by arguments, blanks last either way, the id
-    breaking ties."""
-    fields, _ = SORTABLE[sort.lstrip("-")]
-    descending = sort.startswith("-")
-    order = []
-    for field in fields:
-        expression = F(field) if isinstance(field, str) else field
-        order.append(
-            expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
-        )
-    return [*order, "-id" if descending else "id"]
-
-
-def _headers(sort: str, query: QueryDict) -> list[dict]:
-    """Each column heading; a sortable one with the link that sorts by it (the other way
-    round when it is the current sort) and its aria-sort."""
-    headers = []
-    for key, heading, fields, desc_first in COLUMNS:
-        header = {"key": key, "heading": heading, "url": "", "aria_sort": ""}
-        header["numeric"] = key in NUMERIC
-        if fields:
-            current = sort.lstrip("-") == key
-            descending = sort.startswith("-")
-            if current:
-                target = key if descending else f"-{key}"
-                header["aria_sort"] = "descending" if descending else "ascending"
-            else:
-                target = f"-{key}" if desc_first else key
-            params = query.copy()
-            params["sort"] = target
-            params.pop("page", None)
-            header["url"] = "?" + params.urlencode()
-        headers.append(header)
-    return headers
+SORTING = SortableColumns(COLUMNS, default="-date", numeric={"people", "hours"})
+# What the list calls each filter, to name the one that is wrong.
+FILTER_LABELS = {
+    "q": "Search",
+    "region": "Region",
+    "quarter": "Quarter",
+    "county": "County reached",
+    "tribe": "Tribe reached",
+    "topic": "Topic",
+    "sector": "Sector trained",
+    "format": "Format",
+    "status": "Status",
+}
 
 
 def _quarter_choices(chosen: str) -> list:
@@ -126,14 +94,22 @@ def _filtered(request, visible):
     form.fields["region"].widget = forms.Select(choices=regions)
     form.fields["county"].widget = forms.Select(choices=_county_choices(home))
     trainings = training_filter.qs if training_filter.is_valid() else visible.none()
-    return training_filter, trainings.order_by(*_ordering(_sort_of(request)))
+    return training_filter, trainings.order_by(*SORTING.ordering(SORTING.sort_of(request)))
 
 
-def _chosen_region(training_filter) -> int | None:
+def _chosen(training_filter, name: str):
+    """The value of filter `name` when the filters are valid and it is set, else None."""
     if not training_filter.is_valid():
         return None
-    number = training_filter.form.cleaned_data.get("region")
-    return int(number) if number else None
+    return training_filter.form.cleaned_data.get(name) or None
+
+
+def _filter_errors(training_filter) -> list[dict]:
+    """Each filter that is wrong, by the name the list gives it, with what is wrong."""
+    return [
+        {"label": FILTER_LABELS.get(name, name.capitalize()), "message": " ".join(messages)}
+        for name, messages in training_filter.errors.items()
+    ]
 
 
 @require_GET
@@ -145,7 +121,9 @@ def training_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     today = timezone.localdate()
-    region = _chosen_region(training_filter)
+    number = _chosen(training_filter, "region")
+    region = int(number) if number else None
+    sector = _chosen(training_filter, "sector")
 
     # A title, a date and a format each: nothing to prefetch.
     upcoming = visible.prefetch_related(None).filter(
@@ -168,9 +146,12 @@ def training_list(request: HttpRequest) -> HttpResponse:
             "nav": training_nav(request, "list"),
             "filter": training_filter,
             "page": page,
-            "headers": _headers(_sort_of(request), query),
+            "headers": SORTING.headers(SORTING.sort_of(request), query),
             "query": query.urlencode(),
-            "totals": training_totals(trainings),
+            "filter_errors": _filter_errors(training_filter),
+            "totals": training_totals(trainings, sector=sector),
+            # With a sector chosen, people trained are that sector's attendees only.
+            "sector_trained": Sector(sector).label.lower() if sector else "",
             "region": region,
             "upcoming": list(upcoming.order_by("date", "start_time", "id")[:UPCOMING_SHOWN]),
             "upcoming_count": upcoming.count(),
@@ -189,19 +170,15 @@ def training_export(request: HttpRequest, file_format: str) -> HttpResponse:
     """The list as it is filtered and sorted, every row (up to EXPORT_LIMIT), as CSV or
     XLSX."""
     training_filter, trainings = _filtered(request, trainings_visible_to(request.user))
+    refused = {"nav": training_nav(request, "list"), "back": "?" + request.GET.urlencode()}
+    if not training_filter.is_valid():
+        # Not an empty file: the filters that are wrong, named, as the list names them.
+        refused["filter_errors"] = _filter_errors(training_filter)
+        return render(request, "training/export_refused.html", refused, status=400)
     rows = list(trainings[: EXPORT_LIMIT + 1])
     if len(rows) > EXPORT_LIMIT:
-        return render(
-            request,
-            "training/export_too_large.html",
-            {
-                "nav": training_nav(request, "list"),
-                "limit": EXPORT_LIMIT,
-                "count": trainings.count(),
-                "back": "?" + request.GET.urlencode(),
-            },
-            status=400,
-        )
+        refused.update(limit=EXPORT_LIMIT, count=trainings.count())
+        return render(request, "training/export_refused.html", refused, status=400)
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
     if file_format == "xlsx":
         filters = ", ".join(
