@@ -5,8 +5,9 @@ They only ever narrow a queryset that came through `cases_visible_to`.
 
 import django_filters
 from django.core.validators import RegexValidator
+from django.db.models import Exists, OuterRef
 
-from cases.models import OPEN_STATUSES, Status
+from cases.models import OPEN_STATUSES, UNMET_NEEDS, ServiceNeed, Status
 from cases.selectors import case_search_condition
 from regions.models import Agency, County, Tribe
 
@@ -31,6 +32,12 @@ class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_q", label="Search: case number, youth's or reporter's name"
     )
+    needs = django_filters.ChoiceFilter(
+        choices=[("unmet", "Has unmet service needs")],
+        method="filter_needs",
+        empty_label="Any",
+        label="Service needs ('unmet': identified, referred, waitlisted or unavailable)",
+    )
 
     def filter_status(self, queryset, name, value):
         if value == "open":
@@ -43,6 +50,10 @@ class CaseFilter(django_filters.FilterSet):
         if value == "none":
             return queryset.filter(assigned_worker__isnull=True)
         return queryset.filter(assigned_worker_id=int(value))
+
+    def filter_needs(self, queryset, name, value):
+        unmet = ServiceNeed.objects.filter(case=OuterRef("pk"), status__in=UNMET_NEEDS)
+        return queryset.filter(Exists(unmet))
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(case_search_condition(value)) if value.strip() else queryset

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cases.audit import append_only_triggers
 from hubnet.text import fold
-from regions.models import Agency, County, Region, Tribe
+from regions.models import Agency, County, Provider, Region, ServiceType, Tribe
 
 # How far ahead of the server's clock a typed time may be (a phone or laptop running a
 # little fast): later than this is the future, and refused.
@@ -593,6 +593,8 @@ class EventKind(models.TextChoices):
     STEP_CORRECTED = "step_corrected", "Protocol step corrected"
     STEP_APPLIES = "step_applies", "Protocol step now applies"
     STEP_NOT_APPLICABLE = "step_not_applicable", "Protocol step no longer applies"
+    NEED_IDENTIFIED = "need_identified", "Service need identified"
+    NEED_UPDATED = "need_updated", "Service need updated"
 
 
 class CaseEvent(models.Model):
@@ -655,6 +657,91 @@ class CaseNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note by {self.author} on {self.created_at:%Y-%m-%d}"
+
+
+class NeedStatus(models.TextChoices):
+    IDENTIFIED = "identified", "Identified"
+    REFERRED = "referred", "Referred to a provider"
+    RECEIVING = "receiving", "Receiving services"
+    COMPLETED = "completed", "Completed"
+    DECLINED = "declined", "Declined by the youth or family"
+    WAITLISTED = "waitlisted", "Waitlisted"
+    UNAVAILABLE = "unavailable", "Unavailable"
+
+
+# A need is met once services are received (or done); unmet while nothing has reached the
+# youth yet. A need the youth or family declined is neither: it is their choice.
+MET_NEEDS = (NeedStatus.RECEIVING, NeedStatus.COMPLETED)
+UNMET_NEEDS = (
+    NeedStatus.IDENTIFIED,
+    NeedStatus.REFERRED,
+    NeedStatus.WAITLISTED,
+    NeedStatus.UNAVAILABLE,
+)
+
+
+class UnavailableReason(models.TextChoices):
+    NONE_IN_REACH = "none_in_reach", "No provider within reach"
+    NO_CAPACITY = "no_capacity", "No provider with capacity"
+    AGE = "age", "None for the youth's age"
+    LANGUAGE = "language", "None in the youth's language"
+    OTHER = "other", "Other"
+
+
+class ServiceNeed(models.Model):
+    """A service a youth needs, identified on a case, and what became of it. Written by
+    cases.services (each change a timeline event), read through the case's door."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="needs")
+    service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="+")
+    identified_on = models.DateField()
+    status = models.CharField(
+        max_length=12, choices=NeedStatus.choices, default=NeedStatus.IDENTIFIED
+    )
+    reason = models.CharField(
+        "why unavailable", max_length=20, choices=UnavailableReason.choices, blank=True
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="needs"
+    )
+    provider_name = models.CharField(
+        max_length=200, blank=True, help_text="A provider not in the directory, by name."
+    )
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["identified_on", "id"]
+        indexes = [
+            models.Index(fields=["case", "status"]),
+            models.Index(fields=["status", "identified_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=NeedStatus.UNAVAILABLE, reason__gt="")
+                | (~Q(status=NeedStatus.UNAVAILABLE) & Q(reason="")),
+                name="need_reason_when_unavailable_only",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_type}: {self.get_status_display()}"
+
+    @property
+    def is_met(self) -> bool:
+        return self.status in MET_NEEDS
+
+    @property
+    def is_unmet(self) -> bool:
+        return self.status in UNMET_NEEDS
+
+    @property
+    def provider_label(self) -> str:
+        return self.provider.name if self.provider_id else self.provider_name
 
 
 class AccessChannel(models.TextChoices):

@@ -48,6 +48,7 @@ from cases.models import (
     Consent,
     Notification,
     Referral,
+    ServiceNeed,
     Status,
     StepStatus,
     Youth,
@@ -616,3 +617,13 @@ def case_consents(case: Case) -> QuerySet[Consent]:
     """The case's consents to share, newest signed first, revoked and expired ones too (the
     route page shows the legal basis for sharing). Call only with a case from the door."""
     return case.consents.select_related("recipient__region").order_by("-signed_on", "-id")
+
+
+def case_needs(case: Case) -> QuerySet:
+    """The service needs of a case already fetched through the door (get_case_for_user),
+    oldest first, with their service type and provider joined in."""
+    return (
+        ServiceNeed.objects.filter(case=case)
+        .select_related("service_type", "provider")
+        .order_by("identified_on", "id")
+    )

@@ -33,12 +33,15 @@ from cases.models import (
     EventKind,
     Indicator,
     LegalBasis,
+    NeedStatus,
     Notification,
     Referral,
     ScreeningOutcome,
+    ServiceNeed,
     Status,
     StepAlert,
     StepStatus,
+    UnavailableReason,
     Youth,
 )
 from cases.selectors import case_rights, cases_visible_to, work_regions_of
@@ -57,8 +60,10 @@ from regions.models import (
     Agency,
     AgencyUserObjectPermission,
     Membership,
+    Provider,
     Region,
     RegionUserObjectPermission,
+    ServiceType,
     Tribe,
 )
 
@@ -1012,3 +1017,179 @@ def _alert_emails(message: str, addresses: list[str]) -> None:
             )
         except Exception:
             logger.exception("Deadline alert email to %s failed", address)
+
+
+# ----------------------------------------------------------------------------- needs
+
+NEED_STATUSES_WITH_PROVIDER = (NeedStatus.REFERRED, NeedStatus.RECEIVING, NeedStatus.WAITLISTED)
+
+
+def _need_check(
+    *,
+    service_type: ServiceType | None,
+    identified_on: datetime.date | None,
+    status: str,
+    reason: str,
+    provider: Provider | None,
+    provider_name: str,
+    notes: str,
+    new: bool,
+) -> None:
+    """The rules for a need, whatever the screen; ValidationError names the fields."""
+    errors: dict[str, str] = {}
+    if service_type is None:
+        errors["service_type"] = "Choose the kind of service the youth needs."
+    elif new and not service_type.active:
+        errors["service_type"] = f"“{service_type}” is no longer offered as a choice."
+    if identified_on is None:
+        errors["identified_on"] = "Give the date the need was identified."
+    elif identified_on > timezone.localdate():
+        errors["identified_on"] = "The date the need was identified cannot be in the future."
+    elif identified_on < datetime.date(2000, 1, 1):
+        errors["identified_on"] = "Check the year of the date identified."
+    if status not in NeedStatus.values:
+        errors["status"] = "Choose what became of the need."
+    elif status == NeedStatus.UNAVAILABLE and not reason:
+        errors["reason"] = "Say why the service is unavailable."
+    elif status != NeedStatus.UNAVAILABLE and reason:
+        errors["reason"] = "A reason is given only when the service is unavailable."
+    if reason and reason not in UnavailableReason.values:
+        errors["reason"] = "Choose a reason from the list."
+    if status in NEED_STATUSES_WITH_PROVIDER and provider is None and not provider_name:
+        errors["provider"] = (
+            "Choose the provider from the directory, or name it when it is not listed."
+        )
+    if provider is not None and not provider.active and status == NeedStatus.REFERRED:
+        errors["provider"] = f"{provider} is no longer active in the directory."
+    if len(provider_name) > 200:
+        errors["provider_name"] = "Keep the provider's name to 200 characters."
+    if len(notes) > 4000:
+        errors["notes"] = "Keep the notes to 4,000 characters."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _need_summary(need: ServiceNeed, before: str = "") -> str:
+    """What the timeline says: the service, the status (from what), the provider."""
+    status = need.get_status_display().lower()
+    text = f"{need.service_type}: {before + ' → ' if before else ''}{status}"
+    if need.provider_label:
+        text += f" ({need.provider_label})"
+    if need.status == NeedStatus.UNAVAILABLE:
+        text += f": {need.get_reason_display().lower()}"
+    return text
+
+
+def need_identify(
+    *,
+    case_id,
+    actor: AbstractBaseUser,
+    service_type: ServiceType | None,
+    identified_on: datetime.date | None,
+    status: str = NeedStatus.IDENTIFIED,
+    reason: str = "",
+    provider: Provider | None = None,
+    provider_name: str = "",
+    notes: str = "",
+) -> ServiceNeed:
+    """Record a service need on an open case (its hub or current agency), with what became
+    of it so far; a timeline event in the same transaction."""
+    provider_name = "" if provider is not None else (provider_name or "").strip()
+    notes = (notes or "").strip()
+    _need_check(
+        service_type=service_type,
+        identified_on=identified_on,
+        status=status,
+        reason=reason,
+        provider=provider,
+        provider_name=provider_name,
+        notes=notes,
+        new=True,
+    )
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_writer(actor, case)
+        _require_open(case)
+        need = ServiceNeed.objects.create(
+            case=case,
+            service_type=service_type,
+            identified_on=identified_on,
+            status=status,
+            reason=reason,
+            provider=provider,
+            provider_name=provider_name,
+            notes=notes,
+            created_by=actor,
+        )
+        _event(
+            case,
+            EventKind.NEED_IDENTIFIED,
+            actor,
+            from_status=case.status,
+            reason=_need_summary(need),
+        )
+    return need
+
+
+def need_update(
+    *,
+    case_id,
+    need_id: int,
+    actor: AbstractBaseUser,
+    status: str,
+    reason: str = "",
+    provider: Provider | None = None,
+    provider_name: str = "",
+    notes: str | None = None,
+) -> ServiceNeed:
+    """Record what became of a need (referred, receiving, completed, declined, waitlisted,
+    unavailable with why), on an open case, by its hub or current agency; a timeline
+    event in the same transaction. `notes` None keeps the notes."""
+    provider_name = "" if provider is not None else (provider_name or "").strip()
+    with transaction.atomic():
+        case = _locked_case(case_id)
+        _require_writer(actor, case)
+        _require_open(case)
+        need = (
+            ServiceNeed.objects.select_for_update()
+            .select_related("service_type", "provider")
+            .filter(case=case, pk=need_id)
+            .first()
+        )
+        if need is None:
+            raise Http404("No such need on this case.")
+        notes = need.notes if notes is None else notes.strip()
+        _need_check(
+            service_type=need.service_type,
+            identified_on=need.identified_on,
+            status=status,
+            reason=reason,
+            provider=provider,
+            provider_name=provider_name,
+            notes=notes,
+            new=False,
+        )
+        before = need.get_status_display().lower()
+        changed = (need.status, need.reason, need.provider_id, need.provider_name, need.notes) != (
+            status,
+            reason,
+            provider.pk if provider else None,
+            provider_name,
+            notes,
+        )
+        if not changed:
+            return need
+        need.status, need.reason, need.provider = status, reason, provider
+        need.provider_name, need.notes, need.updated_at = provider_name, notes, timezone.now()
+        need.save(
+            update_fields=["status", "reason", "provider", "provider_name", "notes", "updated_at"]
+        )
+        shown_before = before if before != need.get_status_display().lower() else ""
+        _event(
+            case,
+            EventKind.NEED_UPDATED,
+            actor,
+            from_status=case.status,
+            reason=_need_summary(need, shown_before),
+        )
+    return need

@@ -46,6 +46,7 @@ class Region(models.Model):
             ("view_region_dashboard", "Can see the region's de-identified dashboards"),
             ("recompute_figures", "Can recompute a quarter's figures"),
             ("manage_region_trainings", "Can log, change and cancel the region's trainings"),
+            ("manage_region_directory", "Can keep the region's resource directory"),
         ]
 
     def __str__(self) -> str:
@@ -174,6 +175,122 @@ class Hub(models.Model):
 
     def __str__(self) -> str:
         return f"Hub {self.region.number}"
+
+
+# --- The regional resource directory (no youth data) ----------------------------------
+
+
+class ServiceType(models.Model):
+    """A kind of service a youth may need (shelter, mental-health counselling, ...): an
+    editable list; the defaults come from regions/data/service_types.csv. `key` is what
+    the API and the figures use."""
+
+    key = models.SlugField(max_length=40, unique=True, allow_unicode=False)
+    label = models.CharField(max_length=100, unique=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(
+        default=True, help_text="Inactive types stay on the records that name them."
+    )
+
+    class Meta:
+        ordering = ["order", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ProviderKind(models.TextChoices):
+    """The agency kinds, and the kinds of outside organisations a directory lists."""
+
+    COUNTY_HUMAN_SERVICES = (
+        AgencyKind.COUNTY_HUMAN_SERVICES.value,
+        AgencyKind.COUNTY_HUMAN_SERVICES.label,
+    )
+    TRIBAL_SOCIAL_SERVICES = (
+        AgencyKind.TRIBAL_SOCIAL_SERVICES.value,
+        AgencyKind.TRIBAL_SOCIAL_SERVICES.label,
+    )
+    LAW_ENFORCEMENT = AgencyKind.LAW_ENFORCEMENT.value, AgencyKind.LAW_ENFORCEMENT.label
+    SCHOOL = AgencyKind.SCHOOL.value, AgencyKind.SCHOOL.label
+    HEALTH_CARE = AgencyKind.HEALTH_CARE.value, AgencyKind.HEALTH_CARE.label
+    VICTIM_SERVICES = AgencyKind.VICTIM_SERVICES.value, AgencyKind.VICTIM_SERVICES.label
+    SHELTER = "shelter", "Shelter or housing provider"
+    BEHAVIORAL_HEALTH = "behavioral_health", "Mental-health or substance-use provider"
+    LEGAL = "legal", "Legal services"
+    COMMUNITY = "community", "Community, faith or culturally specific organisation"
+    OTHER = AgencyKind.OTHER.value, AgencyKind.OTHER.label
+
+
+class Provider(models.Model):
+    """A service provider in a region's directory: one of HubNet's agencies (`agency`) or
+    an outside organisation (no users). Kept by the region's hub specialists."""
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=ProviderKind.choices)
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="providers",
+        help_text="The region whose directory lists it (its hub keeps the entry).",
+    )
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="provider_entries",
+        help_text="When the provider is one of HubNet's agencies.",
+    )
+    service_types = models.ManyToManyField(ServiceType, related_name="providers")
+    counties = models.ManyToManyField(County, related_name="providers")
+    tribes = models.ManyToManyField(Tribe, blank=True, related_name="providers")
+    min_age = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(30)]
+    )
+    max_age = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(30)]
+    )
+    languages = models.CharField(
+        max_length=200, blank=True, help_text='Separated by ";": "English; Spanish; Hmong".'
+    )
+    trafficking_specialised = models.BooleanField(default=False)
+    trauma_informed = models.BooleanField(default=False)
+    culturally_specific = models.BooleanField(
+        default=False, help_text="e.g. tribal, Hmong, Latino services"
+    )
+    capacity_notes = models.CharField(max_length=500, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    hours = models.CharField("hours or how to reach", max_length=200, blank=True)
+    how_to_refer = models.CharField(max_length=500, blank=True)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "name"], name="one_provider_name_per_region"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_age__isnull=True)
+                | Q(max_age__isnull=True)
+                | Q(min_age__lte=models.F("max_age")),
+                name="provider_ages_in_order",
+            ),
+        ]
+        indexes = [models.Index(fields=["region", "active"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def serves_age(self, age: int | None) -> bool:
+        if age is None:
+            return True
+        return (self.min_age is None or age >= self.min_age) and (
+            self.max_age is None or age <= self.max_age
+        )
 
 
 class Role(models.TextChoices):

@@ -256,3 +256,21 @@ def region_map_apply(assignment: dict[County, int]) -> list[CountyMove]:
         if county_region_assign(county=county, region=regions[number]):
             moves.append(CountyMove(county, from_region, number))
     return moves
+
+
+SERVICE_TYPES_CSV = DATA_DIR / "service_types.csv"
+
+
+def service_types_load(service_type_model=None) -> int:
+    """Create the default service types (regions/data/service_types.csv) that are
+    missing; returns how many were created. Administrators edit, reorder or retire them
+    afterwards; loading never overwrites. A data migration passes its historical model."""
+    if service_type_model is None:
+        from regions.models import ServiceType as service_type_model
+    created = 0
+    for order, row in enumerate(_read_csv(SERVICE_TYPES_CSV), start=1):
+        _, was_created = service_type_model.objects.get_or_create(
+            key=row["key"], defaults={"label": row["label"], "order": order * 10}
+        )
+        created += was_created
+    return created

@@ -2,7 +2,10 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
 
 from regions.models import (
     AccessChange,
@@ -10,6 +13,7 @@ from regions.models import (
     Hub,
     Membership,
     MembershipQuerySet,
+    Provider,
     Region,
     Role,
 )
@@ -113,3 +117,48 @@ def grantable_access(user: AbstractBaseUser) -> list[tuple[str, list[tuple[str, 
     if may_administer_accounts(user):
         choices.append(("Statewide", [(Role.STATE_ADMIN.value, Role.STATE_ADMIN.label)]))
     return choices
+
+
+# ------------------------------------------------------------------- resource directory
+
+MANAGE_DIRECTORY = "regions.manage_region_directory"
+
+
+def providers_visible_to(user: AbstractBaseUser) -> QuerySet[Provider]:
+    """The resource directory (it holds no youth data): every region's providers for
+    anyone signed in and active, none otherwise; what a list shows joined in."""
+    providers = Provider.objects.select_related("region", "agency").prefetch_related(
+        "service_types", "counties", "tribes"
+    )
+    if user is None or not user.is_authenticated or not user.is_active:
+        return providers.none()
+    return providers
+
+
+def directory_regions_managed_by(user: AbstractBaseUser) -> list[Region]:
+    """The regions whose directory `user` keeps: their hubs' (the region permission
+    `manage_region_directory`, granted with a hub membership; never by being superuser)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    return list(
+        get_objects_for_user(
+            user, MANAGE_DIRECTORY, klass=Region, accept_global_perms=False, with_superuser=False
+        ).order_by("number")
+    )
+
+
+def may_manage_directory(user: AbstractBaseUser, region: Region) -> bool:
+    return any(r.pk == region.pk for r in directory_regions_managed_by(user))
+
+
+def get_provider_for_user(user: AbstractBaseUser, provider_id: int, *, write: bool = False):
+    """The one door to a directory entry: not visible -> 404; `write` and not one of its
+    region's hub specialists -> 403."""
+    provider = providers_visible_to(user).filter(pk=provider_id).first()
+    if provider is None:
+        raise Http404("No such provider.")
+    if write and not may_manage_directory(user, provider.region):
+        raise PermissionDenied(
+            f"Only the hub specialists of {provider.region} keep its directory."
+        )
+    return provider

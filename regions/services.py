@@ -6,7 +6,7 @@ so two memberships giving the same permission never step on each other and a
 revoke never leaves a stray permission behind.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import SESSION_KEY, get_user_model
@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
+from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -28,9 +29,13 @@ from regions.models import (
     Hub,
     Membership,
     Provenance,
+    Provider,
+    ProviderKind,
     Region,
     RegionUserObjectPermission,
     Role,
+    ServiceType,
+    Tribe,
 )
 
 
@@ -50,6 +55,7 @@ ROLE_GRANTS: dict[str, RoleGrant] = {
             "work_region_cases",
             "view_region_dashboard",
             "manage_region_trainings",
+            "manage_region_directory",
         ),
     ),
     Role.AGENCY_STAFF: RoleGrant(
@@ -504,3 +510,187 @@ def county_region_assign(*, county: County, region: Region) -> bool:
             locked.save(update_fields=["region", "region_assignment"])
     county.region, county.region_assignment = region, Provenance.TASK_FORCE
     return moved
+
+
+# ------------------------------------------------------------------- resource directory
+
+
+@dataclass
+class ProviderInput:
+    """A directory entry as a person gives it (a form, the API or a spreadsheet row)."""
+
+    name: str = ""
+    kind: str = ""
+    agency: Agency | None = None
+    service_types: Sequence[ServiceType] = ()
+    counties: Sequence[County] = ()
+    tribes: Sequence[Tribe] = ()
+    min_age: int | None = None
+    max_age: int | None = None
+    languages: str = ""
+    trafficking_specialised: bool = False
+    trauma_informed: bool = False
+    culturally_specific: bool = False
+    capacity_notes: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    hours: str = ""
+    how_to_refer: str = ""
+    active: bool = True
+
+
+PROVIDER_TEXT_LIMITS = {
+    "name": 200,
+    "capacity_notes": 500,
+    "phone": 40,
+    "address": 300,
+    "hours": 200,
+    "how_to_refer": 500,
+    "languages": 200,
+}
+
+
+def languages_normalise(text: str) -> str:
+    """ "spanish, Hmong;english" -> "Spanish; Hmong; English" (order kept, repeats gone)."""
+    parts = [p.strip() for p in text.replace(",", ";").split(";") if p.strip()]
+    seen: dict[str, str] = {}
+    for part in parts:
+        seen.setdefault(part.casefold(), part[:1].upper() + part[1:])
+    return "; ".join(seen.values())
+
+
+def provider_check(data: ProviderInput, *, region: Region, provider_id: int | None = None) -> None:
+    """Raise ValidationError naming each wrong field (the same rules for every screen);
+    cleans `data` in place (trimmed text, languages normalised)."""
+    errors: dict[str, str] = {}
+    for field, limit in PROVIDER_TEXT_LIMITS.items():
+        value = (getattr(data, field) or "").strip()
+        setattr(data, field, value)
+        if len(value) > limit:
+            errors[field] = f"Keep it to {limit} characters."
+    data.email = (data.email or "").strip().lower()
+    data.languages = languages_normalise(data.languages)
+    if not data.name:
+        errors["name"] = "Give the provider's name."
+    elif (
+        Provider.objects.filter(region=region, name__iexact=data.name)
+        .exclude(pk=provider_id)
+        .exists()
+    ):
+        errors["name"] = f"{region}'s directory already lists a provider of this name."
+    if data.kind not in ProviderKind.values:
+        errors["kind"] = "Choose what kind of provider it is."
+    if not data.service_types:
+        errors["service_types"] = "Choose at least one service it offers."
+    if not data.counties:
+        errors["counties"] = "Choose at least one county it serves."
+    for field in ("min_age", "max_age"):
+        value = getattr(data, field)
+        if value is not None and not 0 <= value <= 30:
+            errors[field] = "Give an age from 0 to 30, or leave it empty."
+    if (
+        data.min_age is not None
+        and data.max_age is not None
+        and "min_age" not in errors
+        and "max_age" not in errors
+        and data.min_age > data.max_age
+    ):
+        errors["max_age"] = "The oldest age served is below the youngest."
+    if data.email:
+        try:
+            EmailValidator()(data.email)
+        except ValidationError:
+            errors["email"] = "Give a working email address, like intake@example.org."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _require_directory_keeper(actor: AbstractBaseUser, region: Region) -> None:
+    from regions.selectors import may_manage_directory
+
+    if not may_manage_directory(actor, region):
+        raise PermissionDenied(f"Only the hub specialists of {region} keep its directory.")
+
+
+def _provider_write(provider: Provider, data: ProviderInput) -> None:
+    for field in (
+        "name",
+        "kind",
+        "agency",
+        "min_age",
+        "max_age",
+        "languages",
+        "trafficking_specialised",
+        "trauma_informed",
+        "culturally_specific",
+        "capacity_notes",
+        "phone",
+        "email",
+        "address",
+        "hours",
+        "how_to_refer",
+        "active",
+    ):
+        setattr(provider, field, getattr(data, field))
+    provider.updated_at = timezone.now()
+    provider.save()
+    provider.service_types.set(data.service_types)
+    provider.counties.set(data.counties)
+    provider.tribes.set(data.tribes)
+
+
+def provider_create(*, actor: AbstractBaseUser, region: Region, data: ProviderInput) -> Provider:
+    """Add a provider to `region`'s directory (its hub specialists only)."""
+    _require_directory_keeper(actor, region)
+    provider_check(data, region=region)
+    with transaction.atomic():
+        provider = Provider(region=region)
+        _provider_write(provider, data)
+    return provider
+
+
+def provider_update(*, actor: AbstractBaseUser, provider_id: int, data: ProviderInput) -> Provider:
+    """Change a directory entry (its region's hub specialists only); `active` False keeps
+    it for the needs that name it but leaves it out of searches and referrals."""
+    with transaction.atomic():
+        provider = (
+            Provider.objects.select_for_update().select_related("region").get(pk=provider_id)
+        )
+        _require_directory_keeper(actor, provider.region)
+        provider_check(data, region=provider.region, provider_id=provider.pk)
+        _provider_write(provider, data)
+    return provider
+
+
+class ProviderImportRefused(ValidationError):
+    """Rows that are wrong, as [(row number, field, message)]; nothing was imported."""
+
+    def __init__(self, row_errors: list[tuple[int, str, str]]):
+        self.row_errors = row_errors
+        super().__init__([f"Row {n}, {field}: {message}" for n, field, message in row_errors])
+
+
+def providers_import(
+    *, actor: AbstractBaseUser, region: Region, rows: Sequence[tuple[int, ProviderInput]]
+) -> list[Provider]:
+    """Add a batch of providers (numbered spreadsheet rows) to `region`'s directory: all
+    of them in one transaction, or none (ProviderImportRefused with every row's errors,
+    names repeated within the file included)."""
+    _require_directory_keeper(actor, region)
+    row_errors: list[tuple[int, str, str]] = []
+    first_row_of: dict[str, int] = {}
+    for number, data in rows:
+        try:
+            provider_check(data, region=region)
+        except ValidationError as invalid:
+            for field, messages in invalid.message_dict.items():
+                row_errors.extend((number, field, message) for message in messages)
+        key = data.name.casefold()
+        if key and key in first_row_of:
+            row_errors.append((number, "name", f"The same name as row {first_row_of[key]}."))
+        first_row_of.setdefault(key, number)
+    if row_errors:
+        raise ProviderImportRefused(row_errors)
+    with transaction.atomic():
+        return [provider_create(actor=actor, region=region, data=data) for _, data in rows]

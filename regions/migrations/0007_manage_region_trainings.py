@@ -2,28 +2,13 @@
 
 from django.db import migrations
 
+from regions.migration_helpers import hub_specialists_grant
+
 
 def grant_to_hub_specialists(apps, schema_editor):
-    """Hub specialists already in place get the new permission on their hub's region, as
-    regions.services grants it with every new membership. (On a new database there are
-    none yet; the permission row itself is made here since post_migrate runs later.)"""
-    Membership = apps.get_model("regions", "Membership")
-    holders = Membership.objects.filter(revoked_at__isnull=True, role="hub_specialist")
-    if not holders.exists():
-        return
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
-    Grant = apps.get_model("regions", "RegionUserObjectPermission")
-    content_type, _ = ContentType.objects.get_or_create(app_label="regions", model="region")
-    permission, _ = Permission.objects.get_or_create(
-        content_type=content_type,
-        codename="manage_region_trainings",
-        defaults={"name": "Can log, change and cancel the region's trainings"},
+    hub_specialists_grant(
+        apps, "manage_region_trainings", "Can log, change and cancel the region's trainings"
     )
-    for user_id, region_id in holders.values_list("user_id", "hub__region_id"):
-        Grant.objects.get_or_create(
-            user_id=user_id, permission=permission, content_object_id=region_id
-        )
 
 
 class Migration(migrations.Migration):

@@ -86,8 +86,8 @@ class TestGrant:
         membership_grant(user=user, role=Role.HUB_SPECIALIST, hub=hub2)
 
         assert AgencyUserObjectPermission.objects.filter(user=user).count() == 2
-        # Cases and casework in the region, its trainings, and the region's dashboard (both
-        # roles give it).
+        # Cases and casework in the region, its trainings and directory, and the region's
+        # dashboard (both roles give it).
         assert set(
             RegionUserObjectPermission.objects.filter(user=user).values_list(
                 "permission__codename", flat=True
@@ -96,9 +96,10 @@ class TestGrant:
             "view_region_cases",
             "work_region_cases",
             "manage_region_trainings",
+            "manage_region_directory",
             "view_region_dashboard",
         }
-        assert RegionUserObjectPermission.objects.filter(user=user).count() == 4
+        assert RegionUserObjectPermission.objects.filter(user=user).count() == 5
         assert not UserObjectPermission.objects.filter(user=user).exists()
 
     @pytest.mark.parametrize(

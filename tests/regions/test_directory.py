@@ -1,0 +1,164 @@
+"""The regional resource directory: kept by the region's hub specialists through
+regions.services, read by everyone signed in; an import is all or nothing."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from regions.models import Agency, County, Provider, Region, ServiceType
+from regions.selectors import (
+    directory_regions_managed_by,
+    get_provider_for_user,
+    providers_visible_to,
+)
+from regions.services import (
+    ProviderImportRefused,
+    ProviderInput,
+    provider_create,
+    provider_update,
+    providers_import,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def region(number: int) -> Region:
+    return Region.objects.get(number=number)
+
+
+def entry(**changes) -> ProviderInput:
+    data = ProviderInput(
+        name="Northwoods Youth Shelter",
+        kind="shelter",
+        service_types=[ServiceType.objects.get(key="shelter")],
+        counties=list(County.objects.filter(name__in=["Outagamie", "Brown"])),
+        min_age=12,
+        max_age=17,
+        languages="english, Hmong; English",
+        email=" Intake@Example.org ",
+    )
+    for field, value in changes.items():
+        setattr(data, field, value)
+    return data
+
+
+def test_a_hub_specialist_adds_to_the_regions_directory(personas):
+    provider = provider_create(actor=personas["hub2.specialist"], region=region(2), data=entry())
+
+    assert provider.region == region(2)
+    assert provider.languages == "English; Hmong"
+    assert provider.email == "intake@example.org"
+    assert sorted(provider.counties.values_list("name", flat=True)) == ["Brown", "Outagamie"]
+    assert provider.serves_age(15)
+    assert not provider.serves_age(18)
+
+
+@pytest.mark.parametrize("username", ["hub5.specialist", "outagamie.worker", "state.admin"])
+def test_nobody_else_keeps_region_2s_directory(personas, username):
+    with pytest.raises(PermissionDenied):
+        provider_create(actor=personas[username], region=region(2), data=entry())
+    assert not Provider.objects.exists()
+
+
+def test_a_superuser_without_a_hub_membership_keeps_no_directory():
+    root = UserFactory(is_superuser=True, is_staff=True)
+
+    assert directory_regions_managed_by(root) == []
+    with pytest.raises(PermissionDenied):
+        provider_create(actor=root, region=region(2), data=entry())
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"name": "  "}, "name"),
+        ({"kind": "spa"}, "kind"),
+        ({"service_types": []}, "service_types"),
+        ({"counties": []}, "counties"),
+        ({"min_age": 31}, "min_age"),
+        ({"min_age": 17, "max_age": 12}, "max_age"),
+        ({"email": "not an email"}, "email"),
+        ({"phone": "5" * 41}, "phone"),
+    ],
+)
+def test_each_rule_names_its_field(personas, changes, field):
+    with pytest.raises(ValidationError) as refused:
+        provider_create(actor=personas["hub2.specialist"], region=region(2), data=entry(**changes))
+    assert field in refused.value.message_dict
+    assert not Provider.objects.exists()
+
+
+def test_a_name_is_listed_once_per_region(personas):
+    provider_create(actor=personas["hub2.specialist"], region=region(2), data=entry())
+
+    with pytest.raises(ValidationError) as refused:
+        provider_create(
+            actor=personas["hub2.specialist"],
+            region=region(2),
+            data=entry(name="northwoods youth shelter"),
+        )
+    assert "name" in refused.value.message_dict
+    # Another region may list a provider of the same name.
+    provider_create(actor=personas["hub5.specialist"], region=region(5), data=entry())
+
+
+def test_an_entry_is_changed_by_its_regions_hub_only(personas):
+    provider = provider_create(actor=personas["hub2.specialist"], region=region(2), data=entry())
+
+    provider_update(
+        actor=personas["hub2.specialist"], provider_id=provider.pk, data=entry(active=False)
+    )
+    with pytest.raises(PermissionDenied):
+        provider_update(
+            actor=personas["hub5.specialist"], provider_id=provider.pk, data=entry(name="Taken")
+        )
+
+    provider.refresh_from_db()
+    assert (provider.name, provider.active) == ("Northwoods Youth Shelter", False)
+
+
+def test_an_agency_can_be_listed(personas):
+    agency = Agency.objects.get(name="Outagamie County Human Services")
+    provider = provider_create(
+        actor=personas["hub2.specialist"],
+        region=region(2),
+        data=entry(name=agency.name, kind="county_human_services", agency=agency),
+    )
+    assert provider.agency == agency
+
+
+def test_everyone_signed_in_reads_the_directory_and_nobody_else(personas):
+    provider = provider_create(actor=personas["hub2.specialist"], region=region(2), data=entry())
+
+    for username in ("outsider", "accounts.admin", "dane.worker", "state.admin"):
+        assert list(providers_visible_to(personas[username])) == [provider]
+        assert get_provider_for_user(personas[username], provider.pk) == provider
+        with pytest.raises(PermissionDenied):
+            get_provider_for_user(personas[username], provider.pk, write=True)
+    assert not providers_visible_to(AnonymousUser()).exists()
+    assert get_provider_for_user(personas["hub2.specialist"], provider.pk, write=True)
+
+
+def test_an_import_is_all_or_nothing(personas):
+    rows = [
+        (2, entry(name="A")),
+        (3, entry(name="B", counties=[])),
+        (4, entry(name="a")),
+        (5, entry(name="C", min_age=16, max_age=14)),
+    ]
+
+    with pytest.raises(ProviderImportRefused) as refused:
+        providers_import(actor=personas["hub2.specialist"], region=region(2), rows=rows)
+
+    assert refused.value.row_errors == [
+        (3, "counties", "Choose at least one county it serves."),
+        (4, "name", "The same name as row 2."),
+        (5, "max_age", "The oldest age served is below the youngest."),
+    ]
+    assert not Provider.objects.exists()
+
+    providers_import(
+        actor=personas["hub2.specialist"], region=region(2), rows=[rows[0], (3, entry(name="B"))]
+    )
+    assert sorted(Provider.objects.values_list("name", flat=True)) == ["A", "B"]
