@@ -23,11 +23,14 @@ from cases.models import (
     ClosureReason,
     Indicator,
     LegalBasis,
+    NeedStatus,
     Referral,
     ScreeningOutcome,
+    UnavailableReason,
     Youth,
 )
 from cases.selectors import (
+    case_needs,
     case_notes,
     case_steps,
     cases_visible_to,
@@ -39,7 +42,8 @@ from cases.selectors import (
 )
 from cases.steps import step_state
 from hubnet.http import client_ip
-from regions.models import Agency, County, Region, Tribe
+from regions.models import Agency, County, Provider, Region, ServiceType, Tribe
+from regions.selectors import providers_visible_to
 
 
 class Conflict(APIException):
@@ -294,6 +298,63 @@ class NoteSerializer(serializers.Serializer):
     body = serializers.CharField()
     author = serializers.CharField(source="author.username")
     created_at = serializers.DateTimeField()
+
+
+class NeedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    service_type = serializers.CharField(source="service_type.key")
+    status = serializers.CharField()
+    reason = serializers.CharField(help_text="Why it is unavailable; empty otherwise.")
+    provider = serializers.IntegerField(
+        source="provider_id", allow_null=True, help_text="The directory entry, if any."
+    )
+    provider_name = serializers.CharField(
+        source="provider_label",
+        help_text="The directory provider's name, or the provider named when not listed.",
+    )
+    identified_on = serializers.DateField()
+    notes = serializers.CharField()
+
+
+class NeedUpdateInput(serializers.Serializer):
+    """What became of a need. Left out, a field keeps its value (the reason too, while
+    the status stays "unavailable")."""
+
+    status = serializers.ChoiceField(choices=NeedStatus.choices, required=False)
+    reason = serializers.ChoiceField(
+        choices=UnavailableReason.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Only with the status `unavailable`.",
+    )
+    provider = serializers.PrimaryKeyRelatedField(
+        queryset=Provider.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="A directory entry (/api/v1/providers/).",
+    )
+    provider_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="A provider not in the directory, by name (ignored with `provider`).",
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = providers_visible_to(user)
+
+
+class NeedInput(NeedUpdateInput):
+    service_type = serializers.SlugRelatedField(
+        slug_field="key",
+        queryset=ServiceType.objects.all(),
+        help_text="A service type's key, e.g. `mental_health`.",
+    )
+    identified_on = serializers.DateField(
+        required=False, help_text="Today when left out (Wisconsin time)."
+    )
 
 
 # ----------------------------------------------------------------------------- views
@@ -554,3 +615,74 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             )
         )
         return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["get"], responses=NeedSerializer(many=True))
+    @extend_schema(
+        methods=["post"],
+        request=NeedInput,
+        responses={201: NeedSerializer, 400: None, 403: None, 409: None},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def needs(self, request, pk=None):
+        """The case's service needs, oldest first; POST records one (the case's hub or
+        current agency, while it is open)."""
+        if request.method == "GET":
+            case = self.get_object()
+            return Response(NeedSerializer(case_needs(case), many=True).data)
+        case = self.get_object(write=True)
+        data = NeedInput(data=request.data, user=request.user)
+        data.is_valid(raise_exception=True)
+        given = data.validated_data
+        need = _run_service(
+            lambda: services.need_identify(
+                case_id=case.pk,
+                actor=request.user,
+                service_type=given["service_type"],
+                identified_on=given.get("identified_on", timezone.localdate()),
+                status=given.get("status", NeedStatus.IDENTIFIED),
+                reason=given.get("reason", ""),
+                provider=given.get("provider"),
+                provider_name=given.get("provider_name", ""),
+                notes=given.get("notes", ""),
+            )
+        )
+        return Response(NeedSerializer(need).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=NeedUpdateInput,
+        responses={200: NeedSerializer, 400: None, 403: None, 404: None, 409: None},
+    )
+    @action(
+        detail=True,
+        methods=["patch"],
+        url_path=r"needs/(?P<need_id>[0-9]+)",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def need_update(self, request, pk=None, need_id=None):
+        """Record what became of a need: the fields sent change, the others stay."""
+        case = self.get_object(write=True)
+        need = case_needs(case).filter(pk=need_id).first()
+        if need is None:
+            raise NotFound("No such need on this case.")
+        data = NeedUpdateInput(data=request.data, user=request.user)
+        data.is_valid(raise_exception=True)
+        given = data.validated_data
+        new_status = given.get("status", need.status)
+        kept_reason = need.reason if new_status == NeedStatus.UNAVAILABLE else ""
+        provider_given = "provider" in given or "provider_name" in given
+        changed = _run_service(
+            lambda: services.need_update(
+                case_id=case.pk,
+                need_id=need.pk,
+                actor=request.user,
+                status=new_status,
+                reason=given.get("reason", kept_reason),
+                provider=given.get("provider") if provider_given else need.provider,
+                provider_name=given.get("provider_name", "")
+                if provider_given
+                else need.provider_name,
+                notes=given.get("notes"),
+            )
+        )
+        return Response(NeedSerializer(changed).data)

@@ -6,6 +6,7 @@ They only ever narrow a queryset that came through `cases_visible_to`.
 import django_filters
 from django.core.validators import RegexValidator
 from django.db.models import Exists, OuterRef
+from drf_spectacular.utils import extend_schema_field
 
 from cases.models import OPEN_STATUSES, UNMET_NEEDS, ServiceNeed, Status
 from cases.selectors import case_search_condition
@@ -51,6 +52,7 @@ class CaseFilter(django_filters.FilterSet):
             return queryset.filter(assigned_worker__isnull=True)
         return queryset.filter(assigned_worker_id=int(value))
 
+    @extend_schema_field({"type": "string", "enum": ["unmet"]})  # not guessable from a method
     def filter_needs(self, queryset, name, value):
         unmet = ServiceNeed.objects.filter(case=OuterRef("pk"), status__in=UNMET_NEEDS)
         return queryset.filter(Exists(unmet))

@@ -9,15 +9,17 @@ from cases.models import (
     ClosureReason,
     Indicator,
     LegalBasis,
+    NeedStatus,
     Referral,
     ReferralSource,
     ScreeningOutcome,
+    UnavailableReason,
     Youth,
 )
 from cases.services import routing_agencies
 from cases.steps import SCREENING_FILLED_KEYS, step_form_class
 from cases.widgets import DateInput, DateTimeInput
-from regions.models import Agency, AgencyKind, County, Tribe
+from regions.models import Agency, AgencyKind, County, Provider, ServiceType, Tribe
 
 
 def _plain_messages(name: str, field: forms.Field) -> dict[str, str]:
@@ -549,3 +551,134 @@ class SkipForm(forms.Form):
     reason = forms.CharField(
         label="Why is this step skipped?", widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+# ----------------------------------------------------------------------------- needs
+
+SERVES_THE_AGE = "Serves the youth's age"
+OTHER_AGES = "Other ages"
+
+
+def _ages(provider: Provider) -> str:
+    if provider.min_age is None and provider.max_age is None:
+        return ""
+    if provider.max_age is None:
+        return f"ages {provider.min_age}+"
+    return f"ages {provider.min_age or 0} to {provider.max_age}"
+
+
+def provider_choices(providers, age: int | None) -> list:
+    """Directory providers (service types prefetched) as a select offers them: those
+    serving the youth's age first, then the others with the ages they serve; each named
+    with the services it offers."""
+
+    def label(provider: Provider, *, ages: bool) -> str:
+        services = ", ".join(t.label for t in provider.service_types.all())
+        text = f"{provider.name} ({services})" if services else provider.name
+        return f"{text} · {_ages(provider)}" if ages and _ages(provider) else text
+
+    serving = [(p.pk, label(p, ages=False)) for p in providers if p.serves_age(age)]
+    others = [(p.pk, label(p, ages=True)) for p in providers if not p.serves_age(age)]
+    groups = []
+    if serving:
+        groups.append((SERVES_THE_AGE + (f" ({age})" if age is not None else ""), serving))
+    if others:
+        groups.append((OTHER_AGES, others))
+    return groups
+
+
+class NeedUpdateForm(PlainMessages, forms.Form):
+    """What became of a service need. The provider is one of `providers` (the directory's,
+    serving the youth's county; the need's own even if it no longer does) or, when not
+    listed, named. The reason counts only with "Unavailable" (the page shows it then)."""
+
+    plain_messages = {
+        "status": {"required": "Choose what became of the need."},
+        "provider": {"invalid_choice": "Choose the provider from the list, or name it below."},
+    }
+
+    status = forms.ChoiceField(label="Status", choices=NeedStatus.choices)
+    reason = forms.ChoiceField(
+        label="Why is it unavailable?",
+        choices=[("", "Choose a reason"), *UnavailableReason.choices],
+        required=False,
+        help_text="Only when the status is “Unavailable”.",
+    )
+    provider = forms.ChoiceField(label="Provider (from the directory)", required=False)
+    provider_name = forms.CharField(
+        label="Or the provider's name, when it is not listed", required=False, max_length=200
+    )
+    notes = forms.CharField(
+        label="Notes",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, providers=(), age: int | None = None, county=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.providers = {str(p.pk): p for p in providers}
+        self.fields["provider"].choices = [
+            ("", "None chosen"),
+            *provider_choices(providers, age),
+        ]
+        where = f"{county.name} County" if county is not None else "the youth's county"
+        listed = f"Providers serving {where}." if providers else f"None listed for {where}."
+        self.fields["provider"].help_text = (
+            f"{listed} A provider, listed or named, is needed when referred, receiving "
+            "services or waitlisted."
+        )
+
+    def clean_provider(self) -> Provider | None:
+        return self.providers.get(self.cleaned_data["provider"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") != NeedStatus.UNAVAILABLE:
+            cleaned["reason"] = ""  # hidden with any other status: not what was meant
+        elif not cleaned.get("reason") and "reason" not in self.errors:
+            # The service says so too; said here, it comes with the form's other errors.
+            self.add_error("reason", "Say why the service is unavailable.")
+        if cleaned.get("provider") is not None and (cleaned.get("provider_name") or "").strip():
+            self.add_error(
+                "provider_name",
+                "Choose the provider from the list or name one that is not listed, not both.",
+            )
+        return cleaned
+
+
+class NeedForm(NeedUpdateForm):
+    """A service need identified on a case, with what became of it so far."""
+
+    plain_messages = {
+        **NeedUpdateForm.plain_messages,
+        "service_type": {
+            "required": "Choose the kind of service the youth needs.",
+            "invalid_choice": "Choose the service from the list.",
+        },
+        "identified_on": {
+            "required": "Enter the date the need was identified.",
+            "invalid": "Enter the date the need was identified as a real date.",
+        },
+    }
+    field_order = [
+        "service_type",
+        "identified_on",
+        "status",
+        "reason",
+        "provider",
+        "provider_name",
+        "notes",
+    ]
+
+    service_type = forms.ModelChoiceField(
+        label="Service needed",
+        queryset=ServiceType.objects.filter(active=True),
+        empty_label="Choose a service",
+    )
+    identified_on = forms.DateField(label="Date identified", widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["identified_on"].initial = timezone.localdate()
+        self.fields["status"].initial = NeedStatus.IDENTIFIED

@@ -20,21 +20,27 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
+from django.utils import timezone
 
 from cases.models import (
+    MET_NEEDS,
     Case,
     CaseEvent,
     CaseStep,
     ClosureReason,
     EventKind,
     Gender,
+    NeedStatus,
     RaceEthnicity,
     ReferralSource,
     ScreeningOutcome,
+    ServiceNeed,
     StepStatus,
     SuspectedExploitation,
+    UnavailableReason,
 )
 from regions.metrics import (
+    SERVICE_TYPE,
     Dimension,
     Metric,
     Period,
@@ -45,6 +51,7 @@ from regions.metrics import (
     register,
     share_rows,
 )
+from regions.quarters import local_zone
 
 ON_CASE = Places(region="region_id", county="county_id", tribe="youth__tribe_id")
 VIA_CASE = Places(
@@ -366,6 +373,85 @@ for _metric in [
         steps_overdue_end,
         dimensions=STEP,
         noun="steps",
+    ),
+]:
+    register(_metric)
+
+
+# --- Service needs ---------------------------------------------------------------------
+
+# A need's places are its case's (the case's region, its county, the youth's tribe).
+REASON = Dimension("reason", "Why unavailable", UnavailableReason.choices)
+
+
+def needs_identified_in(period: Period):
+    """The needs identified in the period, by their Wisconsin date `identified_on`: the
+    quarter's days, up to the day the period ends for the quarter under way. What has
+    become of them is their status when the figures are computed."""
+    needs = ServiceNeed.objects.filter(
+        identified_on__gte=period.quarter.start.date(),  # local midnight: Wisconsin's date
+        identified_on__lt=period.quarter.end.date(),
+    )
+    if period.end < period.quarter.end:
+        today = timezone.localtime(period.end, local_zone()).date()
+        needs = needs.filter(identified_on__lte=today)
+    return needs.order_by()
+
+
+def _need_counts(needs, dimensions: tuple[Dimension, ...]):
+    fields = {"service_type": F("service_type__key"), "reason": F("reason")}
+    return count_rows(
+        needs,
+        places=VIA_CASE,
+        metric_dimensions=dimensions,
+        dimensions={d.key: fields[d.key] for d in dimensions},
+    )
+
+
+def needs_identified(period: Period):
+    return _need_counts(needs_identified_in(period), (SERVICE_TYPE,))
+
+
+def needs_met(period: Period):
+    return _need_counts(needs_identified_in(period).filter(status__in=MET_NEEDS), (SERVICE_TYPE,))
+
+
+def needs_unavailable(period: Period):
+    unavailable = needs_identified_in(period).filter(status=NeedStatus.UNAVAILABLE)
+    return _need_counts(unavailable, (SERVICE_TYPE, REASON))
+
+
+for _metric in [
+    Metric(
+        "needs_identified",
+        "Service needs identified",
+        Unit.COUNT,
+        "Service needs identified on cases in the quarter (by the date identified), by "
+        "service type.",
+        needs_identified,
+        dimensions=(SERVICE_TYPE,),
+        noun="needs",
+    ),
+    Metric(
+        "needs_met",
+        "Service needs met",
+        Unit.COUNT,
+        "Of the needs identified in the quarter, those the youth was receiving services "
+        "for or had completed when the figures were computed, by service type.",
+        needs_met,
+        dimensions=(SERVICE_TYPE,),
+        noun="needs",
+    ),
+    Metric(
+        "needs_unavailable",
+        "Service needs unavailable",
+        Unit.COUNT,
+        "Of the needs identified in the quarter, those recorded as unavailable (no "
+        "provider within reach, none with capacity, none for the youth's age or language) "
+        "when the figures were computed, by service type and by why.",
+        needs_unavailable,
+        dimensions=(SERVICE_TYPE, REASON),
+        noun="needs",
     ),
 ]:
     register(_metric)

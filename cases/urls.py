@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cases import views
+from cases.views import gaps
 
 app_name = "cases"
 
@@ -29,6 +30,12 @@ urlpatterns = [
         name="access-log-export",
     ),
     path("cases/<uuid:case_id>/youth/", views.case_youth_update, name="youth-update"),
+    path("cases/<uuid:case_id>/needs/", views.need_add, name="need-add"),
+    path(
+        "cases/<uuid:case_id>/needs/<int:need_id>/",
+        views.need_update,
+        name="need-update",
+    ),
     path(
         "cases/<uuid:case_id>/steps/<slug:step_key>/complete/",
         views.case_step,
@@ -47,6 +54,9 @@ urlpatterns = [
         {"action": "skip"},
         name="step-skip",
     ),
+    path("gaps/", gaps.gaps_state, name="gaps-state"),
+    path("gaps/region/<int:number>/", gaps.gaps_region, name="gaps-region"),
+    path("gaps/export/", gaps.gaps_export, name="gaps-export"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
     path(

@@ -5,6 +5,7 @@ from cases.api import CaseViewSet, ReferralViewSet
 from hubnet.account import CurrentToken, TokenDetail, TokenList
 from protocols.api import ProtocolVersionViewSet
 from regions.api import AgencyViewSet, CountyViewSet, RegionViewSet, TribeViewSet
+from regions.directory_api import ProviderViewSet
 from regions.figures_api import FigureList, MetricList, RollupRunViewSet
 from training.api import TrainingViewSet
 
@@ -13,6 +14,7 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("counties", CountyViewSet, basename="county")
 router.register("tribes", TribeViewSet, basename="tribe")
 router.register("agencies", AgencyViewSet, basename="agency")
+router.register("providers", ProviderViewSet, basename="provider")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("cases", CaseViewSet, basename="case")
 router.register("protocols", ProtocolVersionViewSet, basename="protocol")

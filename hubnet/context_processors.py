@@ -30,7 +30,10 @@ def hubnet(request):
         "product_name": settings.SITE_NAME,
         "development_mode": settings.DEBUG,
         "membership": membership,
-        "nav_links": _nav_links(membership) + _people_link(user),
+        # The resource directory: for everyone in the network, after their own links.
+        "nav_links": _nav_links(membership)
+        + ([("Directory", reverse("directory:list"))] if membership else [])
+        + _people_link(user),
         "unread_notifications": unread,
         "case_search": works_cases,  # the header's search box: through the door, like the list
         "signed_in": True,
@@ -68,6 +71,7 @@ def _nav_links(membership) -> list[tuple[str, str]]:
             ("New referral", reverse("cases:referral-new")),
             ("Notifications", reverse("cases:notifications")),
             ("Dashboard", reverse("dashboards:region", args=[membership.hub.region.number])),
+            ("Resource gaps", reverse("cases:gaps-region", args=[membership.hub.region.number])),
             ("Trainings", reverse("training:list")),
         ]
     if membership.role in (Role.AGENCY_STAFF, Role.AGENCY_SUPERVISOR):
@@ -77,4 +81,8 @@ def _nav_links(membership) -> list[tuple[str, str]]:
             ("Dashboard", reverse("dashboards:region", args=[membership.agency.region.number])),
             ("Trainings", reverse("training:list")),
         ]
-    return [("Rollup runs", reverse("dashboards:runs")), ("Trainings", reverse("training:list"))]
+    return [
+        ("Rollup runs", reverse("dashboards:runs")),
+        ("Resource gaps", reverse("cases:gaps-state")),
+        ("Trainings", reverse("training:list")),
+    ]

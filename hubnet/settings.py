@@ -286,6 +286,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("status", "reason") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "NeedStatusEnum": "cases.models.NeedStatus",
+        "UnavailableReasonEnum": "cases.models.UnavailableReason",
+        "ClosureReasonEnum": "cases.models.ClosureReason",
+        "CaseStatusEnum": "cases.models.Status",
+        "TrainingStatusEnum": "training.models.TrainingStatus",
+    },
 }
 
 # Celery: in-process when no broker is configured (make run, tests on SQLite).

@@ -54,6 +54,7 @@ urlpatterns = [
     path("", include("regions.urls")),
     path("", include("regions.dashboard_urls")),
     path("", include("training.urls")),
+    path("", include("regions.directory_urls")),
     # The admin's own password change would check the current password outside the
     # lockout; HubNet's page does it inside.
     path(

@@ -24,7 +24,7 @@ from django.db.models import Count, F, Q, QuerySet, Value, Window
 from django.db.models.functions import RowNumber
 from django.utils.module_loading import autodiscover_modules
 
-from regions.models import County, Region, ScopeKind, Tribe
+from regions.models import County, Provider, Region, ScopeKind, ServiceType, Tribe
 from regions.quarters import Quarter
 
 
@@ -362,3 +362,94 @@ def place_key(scope: str, group: int | None, geography: Geography) -> tuple:
 
 def _sort_key(key: tuple) -> tuple:
     return tuple("" if part is None else str(part) for part in key)
+
+
+# --- The resource directory: active providers -------------------------------------------
+
+
+def service_type_choices() -> list[tuple[str, str]]:
+    """(key, label) of every service type, inactive ones too (old needs still name them)."""
+    return list(ServiceType.objects.order_by("order", "label").values_list("key", "label"))
+
+
+SERVICE_TYPE = Dimension("service_type", "Service type", service_type_choices)
+
+# Where a provider is counted, for each kind of place (None: everywhere, once).
+PROVIDER_PLACES = {
+    ScopeKind.STATE: None,
+    ScopeKind.REGION: "counties__region",
+    ScopeKind.COUNTY: "counties",
+    ScopeKind.TRIBE: "tribes",
+}
+
+
+def active_provider_counts(by: str | None) -> dict[tuple[int | None, str], int]:
+    """Active providers in the directory, each counted once per group: {(group, service
+    type key): n} and {(group, ""): n} for any service, where a group is a value of `by`
+    (a Provider field path from PROVIDER_PLACES; None for one group, None, of them all).
+    A provider serving two counties counts in each, and once in a region serving both.
+    Two GROUP BY queries, whatever the size of the directory."""
+    providers = Provider.objects.filter(active=True).order_by()
+    fields = [by] if by else []
+    found: dict[tuple[int | None, str], int] = {}
+    per_type = (
+        providers.values(*fields, "service_types__key")
+        .annotate(_n=Count("pk", distinct=True))
+        .values_list(*fields, "service_types__key", "_n")
+    )
+    for *group, key, n in per_type:
+        if key is not None and (not by or group[0] is not None):
+            found[(group[0] if by else None, key)] = n
+    if by:
+        totals = providers.values(by).annotate(_n=Count("pk", distinct=True)).values_list(by, "_n")
+        found.update({(group, ""): n for group, n in totals if group is not None})
+    else:
+        found[(None, "")] = providers.count()
+    return found
+
+
+def providers_active(period: Period) -> list[FigureRow]:
+    """Active providers serving each place, in all and per service type, as the directory
+    stands when the figures are computed (the directory keeps no history): a county's
+    are those whose counties include it, a tribe's those whose tribes include it, a
+    region's those serving at least one of its counties (whichever region's directory
+    lists them), Wisconsin's every active provider. Every place and service type gets a
+    row, zero included: a zero is the gap."""
+    geography = Geography.load()
+    counts = {scope: active_provider_counts(by) for scope, by in PROVIDER_PLACES.items()}
+    categories = [key for key, _ in SERVICE_TYPE.category_choices()]
+    rows: list[FigureRow] = []
+    for place in geography.places():
+        scope, region_id, county_id, tribe_id = place
+        group = {
+            ScopeKind.STATE: None,
+            ScopeKind.REGION: region_id,
+            ScopeKind.COUNTY: county_id,
+            ScopeKind.TRIBE: tribe_id,
+        }[scope]
+        found = counts[scope]
+        rows.append(FigureRow(*place, "", "", found.get((group, ""), 0)))
+        rows.extend(
+            FigureRow(*place, SERVICE_TYPE.key, key, found.get((group, key), 0))
+            for key in categories
+        )
+    return rows
+
+
+register(
+    Metric(
+        "providers_active",
+        "Active providers",
+        Unit.COUNT,
+        "Active providers in the resource directory serving the place, as the directory "
+        "stood when the figures were computed: a county's are those listing it among the "
+        "counties they serve, a region's those serving any of its counties, Wisconsin's "
+        "every active provider. A provider serving two counties counts in each, and under "
+        "each service type it offers. No youth data: published without suppression.",
+        providers_active,
+        dimensions=(SERVICE_TYPE,),
+        additive=False,
+        noun="providers",
+        disclosure_control=False,
+    )
+)

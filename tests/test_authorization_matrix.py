@@ -41,6 +41,14 @@ class Rule:
     kind: str
     allowed: frozenset[str] = EVERYONE
     kwargs: dict = field(default_factory=dict)
+    method: str = "post"  # how an action is sent (an API change may be a PATCH)
+
+
+def act(client, rule: Rule, url: str):
+    """Send the action `rule` describes, with an empty body."""
+    if rule.method == "patch":
+        return client.patch(url, {}, content_type="application/json")
+    return client.post(url, {})
 
 
 HUBS = frozenset({"hub2.specialist", "hub5.specialist"})
@@ -192,6 +200,32 @@ MATRIX: dict[str, Rule] = {
     "training:cancel": Rule(PAGE, allowed=frozenset({"hub2.specialist"}), kwargs=TRAINING),
     "training-list": Rule(API, allowed=NETWORK),
     "training-detail": Rule(API, allowed=NETWORK, kwargs={"pk": "sample-training"}),
+    # The resource directory (regions/directory_urls.py): no youth data, read by everyone
+    # signed in, kept by the region's hubs (tests/regions/test_directory_pages.py)
+    "directory:list": Rule(PAGE),
+    "directory:export-csv": Rule(PAGE),
+    "directory:export-xlsx": Rule(PAGE),
+    "directory:detail": Rule(PAGE, kwargs={"provider_id": "sample-provider"}),
+    "directory:new": Rule(PAGE, allowed=HUBS),
+    "directory:import": Rule(PAGE, allowed=HUBS),
+    "directory:import-template": Rule(PAGE, allowed=HUBS),
+    "directory:edit": Rule(
+        PAGE, allowed=frozenset({"hub2.specialist"}), kwargs={"provider_id": "sample-provider"}
+    ),
+    "provider-list": Rule(API),
+    "provider-detail": Rule(API, kwargs={"pk": "sample-provider"}),
+    # Service needs on a case: through the door (tests/cases/test_needs_pages.py, _api.py)
+    "cases:need-add": Rule(POST_ONLY, kwargs=CASE),
+    "cases:need-update": Rule(POST_ONLY, kwargs={**CASE, "need_id": 0}),
+    "case-needs": Rule(API, allowed=ON_CASE, kwargs={"pk": "sample-case"}),
+    "case-need-update": Rule(
+        API_POST_ONLY, kwargs={"pk": "sample-case", "need_id": 0}, method="patch"
+    ),
+    # The resource-gap view (cases/views/gaps.py, tests/cases/test_gaps.py): counts only;
+    # live for the region's hub specialists, published (suppressed) figures for the state
+    "cases:gaps-state": Rule(PAGE, allowed=STATE),
+    "cases:gaps-region": Rule(PAGE, allowed=STATE | {"hub2.specialist"}, kwargs={"number": 2}),
+    "cases:gaps-export": Rule(PAGE, allowed=STATE),
     # Protocol definitions are not case data: any signed-in user reads them
     "protocol-list": Rule(API),
     "protocol-detail": Rule(API, kwargs={"pk": "first-protocol"}),
@@ -257,6 +291,7 @@ def resolve_url(name: str, rule: Rule, case=None) -> str:
         "sample-run": RollupRun.objects.get_or_create(quarter="2026Q3", trigger="command")[0].pk,
         "sample-case": case.pk if case else "00000000-0000-0000-0000-000000000000",
         "sample-training": sample_training().pk,
+        "sample-provider": sample_provider().pk,
         "sample-referral": case.referral_id if case else "00000000-0000-0000-0000-000000000000",
     }
     kwargs = {key: samples.get(value, value) for key, value in rule.kwargs.items()}
@@ -290,6 +325,28 @@ def sample_training():
         actor=get_user_model().objects.get(username="hub2.specialist"),
         region=Region.objects.get(number=2),
         data=data,
+    )
+
+
+def sample_provider():
+    """A region 2 directory entry, added by hub2.specialist."""
+    from django.contrib.auth import get_user_model
+
+    from regions.models import County, Provider, Region, ServiceType
+    from regions.services import ProviderInput, provider_create
+
+    existing = Provider.objects.filter(region__number=2).first()
+    if existing:
+        return existing
+    return provider_create(
+        actor=get_user_model().objects.get(username="hub2.specialist"),
+        region=Region.objects.get(number=2),
+        data=ProviderInput(
+            name="Sample provider",
+            kind="shelter",
+            service_types=[ServiceType.objects.get(key="shelter")],
+            counties=[County.objects.get(name="Brown")],
+        ),
     )
 
 
@@ -333,7 +390,7 @@ def test_a_password_alone_reaches_nothing(personas, routed_case, name, enrolled)
     rule = MATRIX[name]
     url = resolve_url(name, rule, routed_case)
 
-    response = client.get(url) if rule.kind in (PAGE, API) else client.post(url, {})
+    response = client.get(url) if rule.kind in (PAGE, API) else act(client, rule, url)
 
     if rule.kind in (PAGE, POST_ONLY):
         assert response.status_code == 302
@@ -416,7 +473,7 @@ def test_actions_on_a_case_one_cannot_see_are_not_found(
 
     client.force_login(personas[username])
 
-    response = client.post(resolve_url(name, MATRIX[name], routed_case), {})
+    response = act(client, MATRIX[name], resolve_url(name, MATRIX[name], routed_case))
 
     assert response.status_code == 404
     assert CaseAccess.objects.filter(

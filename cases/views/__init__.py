@@ -19,6 +19,7 @@ from cases.views.case import (
 )
 from cases.views.intake import referral_new, youth_match_list
 from cases.views.lists import case_bulk, case_export, case_list, hub_queue_view
+from cases.views.needs import need_add, need_update
 from cases.views.notifications import (
     notification_list,
     notification_open,
@@ -44,6 +45,8 @@ __all__ = [
     "case_step",
     "case_youth_update",
     "hub_queue_view",
+    "need_add",
+    "need_update",
     "notification_list",
     "notification_open",
     "notifications_read",

@@ -42,6 +42,7 @@ from cases.steps import (
     values_display,
 )
 from cases.views.common import case_worker_required, door
+from cases.views.needs import needs_context
 from hubnet.forms import errors_to_forms
 from protocols.models import FieldKind
 from regions.models import Agency
@@ -114,6 +115,15 @@ def _render_case(request, case, *, forms=None, status=200) -> HttpResponse:
         "checklist": checklist,
         "next_step": next_step,
     }
+    context.update(
+        needs_context(
+            request.user,
+            case,
+            rights,
+            new_form=forms.pop("need_form", None),
+            failed=forms.pop("failed_need", None),
+        )
+    )
     context.update(forms)
     return render(request, "cases/case_detail.html", context, status=status)
 

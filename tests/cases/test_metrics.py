@@ -835,9 +835,11 @@ def test_each_run_succeeded_and_wrote_exactly_the_quarter_figures(world, quarter
     assert run.as_of == min(BOUNDS[quarter][1], ROLLED_UP_AT)
     assert run.figures_written == written.count() > 0
     assert set(written.values_list("run_id", flat=True)) == {run.pk}
-    # Every case metric, and the training ones (tests/training/test_metrics.py).
+    # Every case metric, the training ones (tests/training/test_metrics.py) and the need
+    # and provider ones (tests/cases/test_need_metrics.py).
     training = {"trainings_delivered", "people_trained", "training_hours", "counties_reached"}
-    assert set(written.values_list("metric", flat=True)) == {*CASE_METRICS, *training}
+    needs = {"needs_identified", "needs_met", "needs_unavailable", "providers_active"}
+    assert set(written.values_list("metric", flat=True)) == {*CASE_METRICS, *training, *needs}
 
 
 # Hand-worked from the stories above (not from running the code): the independent

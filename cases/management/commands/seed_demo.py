@@ -26,12 +26,14 @@ from cases.models import (
     StepStatus,
     SuspectedExploitation,
 )
+from cases.needs_demo import demo_needs_create
 from hubnet.env import env_str
 from protocols.models import FieldKind, Owner
 from regions.demo import PERSONAS, personas_ensure
-from regions.models import Agency, AgencyKind, County, Hub, Membership, Region, Role
+from regions.directory_demo import demo_directory_create
+from regions.models import Agency, AgencyKind, County, Hub, Membership, Provider, Region, Role
 from regions.services import membership_grant, membership_revoke
-from training.demo import demo_trainings_create
+from training.demo import HubActors, demo_trainings_create
 
 # Synthetic names only: common given names and surnames, combined at random.
 FIRST_NAMES = [
@@ -193,15 +195,32 @@ class Command(BaseCommand):
         if existing:
             self.stdout.write(f"{existing} cases already present; no demo cases added.")
             self._trainings(seed)
+            if not Provider.objects.exists():
+                self._directory(seed)
             return
         created = DemoCases(random.Random(seed)).create(cases)  # noqa: S311 - synthetic data
         self.stdout.write(self.style.SUCCESS(f"Created {created} synthetic demo cases."))
         self._trainings(seed)
+        self._directory(seed)
 
     def _trainings(self, seed):
         created = demo_trainings_create(seed=seed)  # none when trainings exist
         if created:
             self.stdout.write(self.style.SUCCESS(f"Created {created} demo trainings."))
+
+    def _directory(self, seed):
+        # As each region's hub specialist: training's HubActors (the personas, else the
+        # demo loader account, a hub specialist for the run only).
+        actors = HubActors()
+        try:
+            providers = demo_directory_create(hub_actor=actors.of, seed=seed)
+            needs = demo_needs_create(hub_actor=actors.of, seed=seed)
+        finally:
+            actors.release()
+        if providers:
+            self.stdout.write(self.style.SUCCESS(f"Created {providers} directory providers."))
+        if needs:
+            self.stdout.write(self.style.SUCCESS(f"Recorded {needs} needs on the demo cases."))
 
 
 class DemoCases:
