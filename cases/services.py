@@ -66,6 +66,7 @@ from regions.models import (
     ServiceType,
     Tribe,
 )
+from regions.rollups import past_quarters_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -1121,6 +1122,7 @@ def need_identify(
             notes=notes,
             created_by=actor,
         )
+        past_quarters_refresh([identified_on], requested_by=actor)
         _event(
             case,
             EventKind.NEED_IDENTIFIED,
@@ -1185,6 +1187,7 @@ def need_update(
             update_fields=["status", "reason", "provider", "provider_name", "notes", "updated_at"]
         )
         shown_before = before if before != need.get_status_display().lower() else ""
+        past_quarters_refresh([need.identified_on], requested_by=actor)
         _event(
             case,
             EventKind.NEED_UPDATED,

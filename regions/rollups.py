@@ -53,6 +53,30 @@ def rollup_request(
     return run
 
 
+def past_quarters_refresh(dates, *, requested_by: AbstractBaseUser | None) -> list[RollupRun]:
+    """A record dated in a quarter that is over and already rolled up changed (attendance
+    recorded late, a need updated, a spreadsheet of last year's trainings): ask for those
+    quarters' figures again, once each, when the transaction commits, so the dashboards
+    do not wait for someone to press "Recompute". The quarter under way is rolled up
+    every night anyway."""
+    quarters = {Quarter(d.year, (d.month - 1) // 3 + 1) for d in dates if d is not None}
+    over = sorted(q for q in quarters if q.is_complete())
+    if not over:
+        return []
+    standing = set(
+        RollupQuarter.objects.filter(
+            quarter__in=[str(q) for q in over], current_run__isnull=False
+        ).values_list("quarter", flat=True)
+    )
+    return [
+        rollup_request(
+            quarter=quarter, trigger=RollupTrigger.LATE_RECORD, requested_by=requested_by
+        )
+        for quarter in over
+        if str(quarter) in standing
+    ]
+
+
 def rollup_quarter(
     *,
     quarter: Quarter,

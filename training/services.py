@@ -17,9 +17,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from regions.models import Agency, County, Region, RollupQuarter, RollupTrigger, Tribe
-from regions.quarters import Quarter
-from regions.rollups import rollup_request
+from regions.models import Agency, County, Region, Tribe
+from regions.rollups import past_quarters_refresh
 from training.models import (
     MAX_HOURS,
     MAX_PER_SECTOR,
@@ -269,25 +268,6 @@ def _difference(before: dict[str, str], after: dict[str, str]) -> dict[str, list
     }
 
 
-def _past_figures_refresh(dates, actor: AbstractBaseUser) -> None:
-    """A change to a training of a quarter already over and rolled up (attendance recorded
-    late, a spreadsheet of last year's trainings) asks for that quarter's figures again,
-    once per quarter, when the transaction commits: the dashboards would otherwise miss it
-    until someone pressed "Recompute". The quarter under way is rolled up every night."""
-    quarters = {Quarter(d.year, (d.month - 1) // 3 + 1) for d in dates if d is not None}
-    over = [q for q in quarters if q.is_complete()]
-    if not over:
-        return
-    standing = set(
-        RollupQuarter.objects.filter(
-            quarter__in=[str(q) for q in over], current_run__isnull=False
-        ).values_list("quarter", flat=True)
-    )
-    for quarter in sorted(over):
-        if str(quarter) in standing:
-            rollup_request(quarter=quarter, trigger=RollupTrigger.LATE_RECORD, requested_by=actor)
-
-
 def training_create(
     *,
     actor: AbstractBaseUser,
@@ -307,7 +287,7 @@ def training_create(
             training=training, kind=kind, actor=actor, changes=_difference({}, _snapshot(data))
         )
         if kind != ChangeKind.IMPORTED:  # a batch asks once, for all its quarters
-            _past_figures_refresh([data.date], actor)
+            past_quarters_refresh([data.date], requested_by=actor)
     return training
 
 
@@ -352,7 +332,7 @@ def training_update(
         _write(training, data)
         difference = _difference(before, _snapshot(data))
         if difference:
-            _past_figures_refresh({current.date, data.date}, actor)
+            past_quarters_refresh({current.date, data.date}, requested_by=actor)
             delivered_now = was_planned and training.status == TrainingStatus.DELIVERED
             TrainingChange.objects.create(
                 training=training,
@@ -423,5 +403,5 @@ def trainings_import(
             training_create(actor=actor, region=region, data=data, kind=ChangeKind.IMPORTED)
             for _, data in rows
         ]
-        _past_figures_refresh({data.date for _, data in rows}, actor)
+        past_quarters_refresh({data.date for _, data in rows}, requested_by=actor)
     return trainings

@@ -222,3 +222,38 @@ def test_the_caseload_finds_cases_with_unmet_needs(personas, make_case, provider
     found = CaseFilter({"needs": "unmet"}, queryset=cases_visible_to(hub)).qs
 
     assert list(found) == [waiting]
+
+
+def test_a_need_of_a_quarter_already_rolled_up_asks_for_its_figures_again(personas, make_case):
+    """Needs keep no status history: a change after the quarter's figures were made asks
+    for that quarter again (once), so its met and unavailable figures catch up."""
+    import zoneinfo
+
+    import time_machine
+
+    from regions.models import RollupRun, RollupTrigger
+    from regions.quarters import Quarter
+    from regions.rollups import rollup_quarter
+
+    ct = zoneinfo.ZoneInfo("America/Chicago")
+    hub = personas["hub2.specialist"]
+    with time_machine.travel(datetime.datetime(2026, 3, 10, 10, tzinfo=ct), tick=False):
+        case = make_case(status=Status.ACCEPTED)
+        need = services.need_identify(
+            case_id=case.pk,
+            actor=hub,
+            service_type=service("shelter"),
+            identified_on=datetime.date(2026, 3, 10),
+        )
+    with time_machine.travel(datetime.datetime(2026, 4, 20, 12, tzinfo=ct), tick=False):
+        rollup_quarter(quarter=Quarter(2026, 1))
+        services.need_update(
+            case_id=case.pk,
+            need_id=need.pk,
+            actor=hub,
+            status=NeedStatus.WAITLISTED,
+            provider_name="Harbor House",
+        )
+
+    late = RollupRun.objects.filter(trigger=RollupTrigger.LATE_RECORD)
+    assert list(late.values_list("quarter", "requested_by")) == [("2026Q1", hub.pk)]
