@@ -729,7 +729,7 @@ def _require_step_owner(actor, case: Case, step: CaseStep) -> None:
 
 def _require_open(case: Case) -> None:
     if not case.is_open:
-        raise CaseConflict(f"Case {case.number} is closed; reopen it to record steps.")
+        raise CaseConflict(f"Case {case.number} is closed; reopen it to change it.")
 
 
 def case_step_complete(*, case_id, step_key: str, actor: AbstractBaseUser, data, prefix=None):
@@ -1036,7 +1036,8 @@ def _need_check(
     notes: str,
     new: bool,
 ) -> None:
-    """The rules for a need, whatever the screen; ValidationError names the fields."""
+    """The rules for a need, whatever the screen; ValidationError names the fields. (The
+    provider's own rules, which need the case, are in _need_provider_check.)"""
     errors: dict[str, str] = {}
     if service_type is None:
         errors["service_type"] = "Choose the kind of service the youth needs."
@@ -1060,14 +1061,25 @@ def _need_check(
         errors["provider"] = (
             "Choose the provider from the directory, or name it when it is not listed."
         )
-    if provider is not None and not provider.active and status == NeedStatus.REFERRED:
-        errors["provider"] = f"{provider} is no longer active in the directory."
     if len(provider_name) > 200:
         errors["provider_name"] = "Keep the provider's name to 200 characters."
     if len(notes) > 4000:
         errors["notes"] = "Keep the notes to 4,000 characters."
     if errors:
         raise ValidationError(errors)
+
+
+def _need_provider_check(case: Case, provider: Provider | None, *, kept: bool) -> None:
+    """A provider newly named on a need is an active one serving the youth's county (the
+    directory's promise); one already on the need stays even if it closed since."""
+    if provider is None or kept:
+        return
+    if not provider.active:
+        raise ValidationError({"provider": f"{provider} is no longer active in the directory."})
+    if not provider.counties.filter(pk=case.county_id).exists():
+        raise ValidationError(
+            {"provider": f"{provider} does not serve {case.county}; choose one that does."}
+        )
 
 
 def _need_summary(need: ServiceNeed, before: str = "") -> str:
@@ -1111,6 +1123,7 @@ def need_identify(
         case = _locked_case(case_id)
         _require_writer(actor, case)
         _require_open(case)
+        _need_provider_check(case, provider, kept=False)
         need = ServiceNeed.objects.create(
             case=case,
             service_type=service_type,
@@ -1171,7 +1184,11 @@ def need_update(
             notes=notes,
             new=False,
         )
+        _need_provider_check(
+            case, provider, kept=provider is not None and provider.pk == need.provider_id
+        )
         before = need.get_status_display().lower()
+        status_changed = (need.status, need.reason) != (status, reason)
         changed = (need.status, need.reason, need.provider_id, need.provider_name, need.notes) != (
             status,
             reason,
@@ -1187,7 +1204,8 @@ def need_update(
             update_fields=["status", "reason", "provider", "provider_name", "notes", "updated_at"]
         )
         shown_before = before if before != need.get_status_display().lower() else ""
-        past_quarters_refresh([need.identified_on], requested_by=actor)
+        if status_changed:  # the figures count statuses and reasons, not notes
+            past_quarters_refresh([need.identified_on], requested_by=actor)
         _event(
             case,
             EventKind.NEED_UPDATED,

@@ -423,6 +423,10 @@ def _age(text: str, column: str, errors: dict) -> int | None:
         number = Decimal(text)
     except InvalidOperation:
         number = None
+    # Out of range before int(): int() of 1e1000000 would run for minutes.
+    if number is not None and number.is_finite() and not 0 <= number <= 150:
+        errors[column] = f'"{text}" is not an age from 0 to 30.'
+        return None
     if number is None or not number.is_finite() or number != number.to_integral_value():
         errors[column] = f'"{text}" is not an age. Write whole years, like 12, or leave it empty.'
         return None

@@ -132,7 +132,10 @@ def _filtered(request: HttpRequest, visible):
     entries left out unless asked for) and its providers in the chosen order."""
     data = request.GET.copy()
     home = home_region_of(request.user)
-    if "region" not in data and home is not None:
+    # A county or tribe chosen finds every provider serving it, whichever region's
+    # directory lists it; otherwise the search starts in the viewer's region.
+    place_chosen = data.get("county") or data.get("tribe")
+    if "region" not in data and home is not None and not place_chosen:
         data["region"] = str(home.number)
     provider_filter = ProviderFilter(data, queryset=visible, request=request)
     form = provider_filter.form

@@ -68,6 +68,12 @@ def past_quarters_refresh(dates, *, requested_by: AbstractBaseUser | None) -> li
             quarter__in=[str(q) for q in over], current_run__isnull=False
         ).values_list("quarter", flat=True)
     )
+    # A run asked for and not started yet will see this change too.
+    standing -= set(
+        RollupRun.objects.filter(
+            quarter__in=standing, status=RollupStatus.QUEUED, trigger=RollupTrigger.LATE_RECORD
+        ).values_list("quarter", flat=True)
+    )
     return [
         rollup_request(
             quarter=quarter, trigger=RollupTrigger.LATE_RECORD, requested_by=requested_by

@@ -11,7 +11,7 @@ from cases import services
 from cases.filters import CaseFilter
 from cases.models import CaseEvent, EventKind, NeedStatus, ServiceNeed, Status, UnavailableReason
 from cases.selectors import case_needs, cases_visible_to
-from regions.models import Region, ServiceType
+from regions.models import Provider, Region, ServiceType
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +257,55 @@ def test_a_need_of_a_quarter_already_rolled_up_asks_for_its_figures_again(person
 
     late = RollupRun.objects.filter(trigger=RollupTrigger.LATE_RECORD)
     assert list(late.values_list("quarter", "requested_by")) == [("2026Q1", hub.pk)]
+
+
+def test_a_new_provider_must_be_active_and_serve_the_youths_county(personas, make_case, provider):
+    from regions.models import County
+
+    case = make_case(status=Status.ACCEPTED)
+    hub = personas["hub2.specialist"]
+    need = services.need_identify(
+        case_id=case.pk,
+        actor=hub,
+        service_type=service("mental_health"),
+        identified_on=TODAY(),
+        status=NeedStatus.REFERRED,
+        provider=provider,
+    )
+    brown_only = Provider.objects.get(pk=provider.pk)
+    brown_only.counties.set([County.objects.get(name="Brown")])
+
+    # Kept: the need's own provider stays, though it no longer serves the county.
+    services.need_update(
+        case_id=case.pk,
+        need_id=need.pk,
+        actor=hub,
+        status=NeedStatus.RECEIVING,
+        provider=brown_only,
+        notes="Started sessions.",
+    )
+    # Newly named: refused.
+    other = make_case(status=Status.ACCEPTED)
+    with pytest.raises(ValidationError) as refused:
+        services.need_identify(
+            case_id=other.pk,
+            actor=hub,
+            service_type=service("mental_health"),
+            identified_on=TODAY(),
+            status=NeedStatus.REFERRED,
+            provider=brown_only,
+        )
+    assert "does not serve Outagamie County" in refused.value.message_dict["provider"][0]
+    Provider.objects.filter(pk=provider.pk).update(active=False)
+    brown_only.counties.set([County.objects.get(name="Outagamie")])
+    with pytest.raises(ValidationError) as refused:
+        services.need_identify(
+            case_id=other.pk,
+            actor=hub,
+            service_type=service("mental_health"),
+            identified_on=TODAY(),
+            status=NeedStatus.RECEIVING,
+            provider=Provider.objects.get(pk=provider.pk),
+        )
+    assert "no longer active" in refused.value.message_dict["provider"][0]
+    assert not ServiceNeed.objects.filter(case=other).exists()

@@ -162,3 +162,36 @@ def test_an_import_is_all_or_nothing(personas):
         actor=personas["hub2.specialist"], region=region(2), rows=[rows[0], (3, entry(name="B"))]
     )
     assert sorted(Provider.objects.values_list("name", flat=True)) == ["A", "B"]
+
+
+def test_a_huge_age_in_a_spreadsheet_is_an_error_at_once():
+    """int() of 1e1000000 takes minutes: the range is checked first."""
+    from regions.directory_imports import import_rows
+
+    text = (
+        "name,kind,service_types,counties,min_age\nBay Shelter,shelter,shelter,Brown,1e1000000\n"
+    )
+
+    parsed = import_rows(text, region=region(2))
+
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "min_age")]
+    assert parsed.errors[0].message == '"1e1000000" is not an age from 0 to 30.'
+
+
+def test_a_county_searched_finds_every_provider_serving_it_whatever_the_region(
+    client_for, personas
+):
+    """A worker in Outagamie looking for help in Outagamie sees the statewide project that
+    region 7's directory lists, as the need form and the gap view count it."""
+    provider_create(
+        actor=personas["hub5.specialist"],
+        region=region(5),
+        data=entry(name="Immigrant Youth Legal Project", counties=list(County.objects.all())),
+    )
+    client = client_for(personas["outagamie.worker"])
+
+    by_county = client.get("/directory/", {"county": "55087"}).text
+    browsing = client.get("/directory/").text
+
+    assert "Immigrant Youth Legal Project" in by_county
+    assert "Immigrant Youth Legal Project" not in browsing  # the worker's region, by default
