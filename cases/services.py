@@ -1166,7 +1166,7 @@ def need_update(
         _require_writer(actor, case)
         _require_open(case)
         need = (
-            ServiceNeed.objects.select_for_update()
+            ServiceNeed.objects.select_for_update(of=("self",))
             .select_related("service_type", "provider")
             .filter(case=case, pk=need_id)
             .first()
