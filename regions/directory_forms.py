@@ -13,7 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Q, Value, When
 
-from regions.directory_imports import MAX_BYTES, MAX_ROWS
+from hubnet.csv_import import MAX_BYTES, MAX_ROWS
 from regions.models import Agency, County, Provider, ProviderKind, Region, ServiceType, Tribe
 from regions.services import ProviderInput, provider_check
 

@@ -33,33 +33,32 @@ numbered as a spreadsheet shows them: the header is row 1. The template's exampl
 
 import csv
 import dataclasses
-import difflib
 import io
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from hubnet.csv_import import (
+    MAX_ROWS,
+    Column,
+    RowError,
+    delimiter,
+    header_read,
+    normal,
+    unknown,
+)
 from hubnet.spreadsheets import spreadsheet_cell, xlsx
 from regions.models import Agency, County, ProviderKind, Region, ServiceType, Tribe
 from regions.services import ProviderInput, provider_check
 
-MAX_BYTES = 1024 * 1024
-MAX_ROWS = 500
 T = TypeVar("T")
 EXAMPLE = "EXAMPLE (delete this row): "  # how the template's example rows' names begin
 YES = ("yes", "y", "true", "1")
 NO = ("no", "n", "false", "0")
-
-
-@dataclasses.dataclass(frozen=True)
-class Column:
-    name: str
-    required: bool
-    what: str
 
 
 FLAGS = ["trafficking_specialised", "trauma_informed", "culturally_specific"]
@@ -111,15 +110,6 @@ REQUIRED = [column.name for column in COLUMNS if column.required]
 COLUMN_ORDER = {name: i for i, name in enumerate(["", *COLUMN_NAMES])}  # "": the whole row
 
 
-class RowError(NamedTuple):
-    """What is wrong, where: `row` as a spreadsheet numbers it (the header is row 1;
-    None for the file as a whole), the column's name ("" for the whole row)."""
-
-    row: int | None
-    column: str
-    message: str
-
-
 @dataclasses.dataclass
 class ParsedImport:
     """A file read: its providers as numbered rows, and every error found (none means
@@ -134,34 +124,6 @@ class ParsedImport:
         return len({e.row for e in self.errors if e.row is not None and e.row > 1})
 
 
-def import_text(raw: bytes) -> tuple[str, list[RowError]]:
-    """The file's text (UTF-8, a byte-order mark dropped), or the errors saying why it
-    cannot be read."""
-    if len(raw) > MAX_BYTES:
-        return "", [RowError(None, "", f"The file is over {MAX_BYTES // 1024 // 1024} MB.")]
-    if raw.startswith(b"PK\x03\x04"):
-        return "", [
-            RowError(
-                None,
-                "",
-                "This is an Excel workbook, not a CSV file. In Excel choose File, Save As, "
-                "'CSV UTF-8 (Comma delimited)', and upload that.",
-            )
-        ]
-    try:
-        return raw.decode("utf-8-sig"), []
-    except UnicodeDecodeError as bad:
-        row = raw[: bad.start].count(b"\n") + 1
-        return "", [
-            RowError(
-                row,
-                "",
-                "The file is not UTF-8 text (it may have been saved as 'CSV (Comma "
-                "delimited)'). In Excel choose File, Save As, 'CSV UTF-8 (Comma delimited)'.",
-            )
-        ]
-
-
 def import_rows(text: str, *, region: Region) -> ParsedImport:
     """Every row of `text` as a `ProviderInput` for `region`'s directory, checked; with
     every error of every row (example rows, unreadable cells, unknown names with the
@@ -172,12 +134,12 @@ def import_rows(text: str, *, region: Region) -> ParsedImport:
         result.errors.append(RowError(None, "", "The file is empty."))
         return result
     try:
-        records = list(csv.reader(io.StringIO(text), delimiter=_delimiter(text)))
+        records = list(csv.reader(io.StringIO(text), delimiter=delimiter(text)))
     except csv.Error as unreadable:
         result.errors.append(RowError(None, "", f"The file cannot be read as CSV: {unreadable}."))
         return result
     header, *data = records
-    names, header_errors = _header(header)
+    names, header_errors = header_read(header, COLUMN_NAMES, REQUIRED)
     if header_errors:
         result.errors = header_errors
         return result
@@ -216,36 +178,6 @@ def import_rows(text: str, *, region: Region) -> ParsedImport:
     return result
 
 
-def _delimiter(text: str) -> str:
-    """Excel writes ';' where the decimal mark is a comma; the header row tells."""
-    first = text.split("\n", 1)[0]
-    return max([",", ";", "\t"], key=first.count)
-
-
-def _column_key(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
-
-
-def _header(header: list[str]) -> tuple[list[str], list[RowError]]:
-    """The column each cell of a row belongs to ("" for a column without a name)."""
-    names = [_column_key(name) for name in header]
-    errors = []
-    for name in dict.fromkeys(n for n in names if n and n not in COLUMN_NAMES):
-        close = difflib.get_close_matches(name, COLUMN_NAMES, n=1)
-        hint = f' Did you mean "{close[0]}"?' if close else ""
-        errors.append(RowError(1, name, f'Unknown column "{name}".{hint}'))
-    for name in dict.fromkeys(n for n in names if n and names.count(n) > 1):
-        errors.append(RowError(1, name, "The column appears more than once."))
-    for name in REQUIRED:
-        if name not in names:
-            errors.append(RowError(1, name, "This required column is missing."))
-    return names, errors
-
-
-def _normal(text: str) -> str:
-    return " ".join(re.sub(r"[_\-.]+", " ", text).lower().split())
-
-
 def _split(cell: str, separators: str = ";,") -> list[str]:
     return [part.strip() for part in re.split(f"[{separators}]", cell) if part.strip()]
 
@@ -261,22 +193,15 @@ def _found(
 ) -> list[T]:
     """What each of `parts` names in `known` (by its normalised name), once each; an
     unknown one is an error of `column`, with the closest of `names` as a hint."""
-    found, unknown = [], []
+    found, missing = [], []
     for part in parts:
-        if (item := known.get(_normal(part))) is not None:
+        if (item := known.get(normal(part))) is not None:
             found.append(item)
         else:
-            unknown.append(_unknown(what, part, names))
-    if unknown:
-        errors[column] = " ".join(unknown)
+            missing.append(unknown(what, part, names))
+    if missing:
+        errors[column] = " ".join(missing)
     return list(dict.fromkeys(found))
-
-
-def _unknown(what: str, value: str, names: Mapping[str, str]) -> str:
-    """'Unknown county "Outagami". Did you mean "Outagamie"?': `names` are the known
-    names as a person writes them, by their normalised form."""
-    close = difflib.get_close_matches(_normal(value), list(names), n=1, cutoff=0.6)
-    return f'Unknown {what} "{value}".' + (f' Did you mean "{names[close[0]]}"?' if close else "")
 
 
 class _References:
@@ -288,27 +213,27 @@ class _References:
         self.county_names: dict[str, str] = {}
         for county in County.objects.all():
             for name in (county.name, f"{county.name} County"):
-                self.counties[_normal(name)] = county
-                self.county_names[_normal(name)] = county.name
+                self.counties[normal(name)] = county
+                self.county_names[normal(name)] = county.name
             self.counties[county.fips] = county
-        self.tribes = {_normal(tribe.name): tribe for tribe in Tribe.objects.all()}
+        self.tribes = {normal(tribe.name): tribe for tribe in Tribe.objects.all()}
         self.tribe_names = {key: tribe.name for key, tribe in self.tribes.items()}
         self.agencies = {
-            _normal(agency.name): agency for agency in Agency.objects.select_related("region")
+            normal(agency.name): agency for agency in Agency.objects.select_related("region")
         }
         self.agency_names = {key: agency.name for key, agency in self.agencies.items()}
         self.service_types: dict[str, ServiceType] = {}
         self.service_type_names: dict[str, str] = {}
         for service in ServiceType.objects.all():
             for name in (service.key, service.label):
-                self.service_types[_normal(name)] = service
-                self.service_type_names[_normal(name)] = name
+                self.service_types[normal(name)] = service
+                self.service_type_names[normal(name)] = name
         self.kinds: dict[str, str] = {}
         self.kind_names: dict[str, str] = {}
         for kind in ProviderKind:
             for name in (kind.value, kind.label):
-                self.kinds[_normal(name)] = kind.value
-                self.kind_names[_normal(name)] = name
+                self.kinds[normal(name)] = kind.value
+                self.kind_names[normal(name)] = name
 
 
 def _row(
@@ -334,7 +259,7 @@ def _row(
     def cell(name: str) -> str:
         return value.get(name, "")
 
-    if _normal(cell("name")).startswith(_normal(EXAMPLE)):
+    if normal(cell("name")).startswith(normal(EXAMPLE)):
         message = (
             "This is one of the template's example rows (its name begins "
             f'"{EXAMPLE.strip()}"). Delete the example rows from the spreadsheet and '
@@ -353,9 +278,9 @@ def _row(
         how_to_refer=cell("how_to_refer"),
     )
     written = cell("kind")
-    data.kind = references.kinds.get(_normal(written), "")
+    data.kind = references.kinds.get(normal(written), "")
     if written and not data.kind:
-        errors["kind"] = _unknown("kind", written, references.kind_names)
+        errors["kind"] = unknown("kind", written, references.kind_names)
     # A service type's label may hold a comma ("Basic needs (food, clothing, phone)").
     data.service_types = _found(
         _split(cell("service_types"), ";"),
@@ -389,9 +314,9 @@ def _row(
 
     written = cell("agency")
     if written:
-        agency = references.agencies.get(_normal(written))
+        agency = references.agencies.get(normal(written))
         if agency is None:
-            errors["agency"] = _unknown("agency", written, references.agency_names)
+            errors["agency"] = unknown("agency", written, references.agency_names)
         elif agency.region_id != region.pk:
             errors["agency"] = (
                 f"{agency.name} is an agency of Region {agency.region.number}; this file "
@@ -434,7 +359,7 @@ def _age(text: str, column: str, errors: dict) -> int | None:
 
 
 def _yes_no(text: str, column: str, errors: dict, *, empty: bool) -> bool:
-    written = _normal(text)
+    written = normal(text)
     if not written:
         return empty
     if written in YES:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_http_methods
 
+from hubnet.csv_import import RowError, import_text
 from hubnet.sorting import SortableColumns
 from regions import directory_imports as imports
 from regions.directory_filters import ProviderFilter
@@ -374,7 +375,7 @@ def directory_import(request: HttpRequest) -> HttpResponse:
         )
     region = next(r for r in regions if r.number == form.cleaned_data["region"])
     upload = form.cleaned_data["file"]
-    text, errors = imports.import_text(upload.read())
+    text, errors = import_text(upload.read())
     parsed = (
         imports.ParsedImport(errors=errors) if errors else imports.import_rows(text, region=region)
     )
@@ -415,7 +416,7 @@ def _confirm(request: HttpRequest, regions: list[Region]) -> HttpResponse:
         try:
             providers = providers_import(actor=request.user, region=region, rows=parsed.rows)
         except ProviderImportRefused as refused:
-            parsed.errors = [imports.RowError(*error) for error in refused.row_errors]
+            parsed.errors = [RowError(*error) for error in refused.row_errors]
     if parsed.errors:
         return _preview(request, parsed, region=region, file_name=pending["name"], regions=regions)
     count = len(providers)

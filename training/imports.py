@@ -37,7 +37,6 @@ a forgotten one is never counted as a training.
 import csv
 import dataclasses
 import datetime
-import difflib
 import io
 import re
 from collections.abc import Iterable, Mapping
@@ -47,22 +46,22 @@ from typing import NamedTuple, TypeVar
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from hubnet.csv_import import (
+    MAX_ROWS,
+    Column,
+    RowError,
+    delimiter,
+    header_read,
+    normal,
+    unknown,
+)
 from regions.models import Agency, County, Region, Tribe
 from training.models import MAX_HOURS, MAX_PER_SECTOR, Sector, Topic, Training, TrainingFormat
 from training.services import TrainingInput, training_check
 
-MAX_BYTES = 1024 * 1024
-MAX_ROWS = 500
 T = TypeVar("T")
 ATTENDANCE = "attendance (sector columns)"  # where an error about the counts as a whole goes
 EXAMPLE = "EXAMPLE (delete this row): "  # how the template's example rows' titles begin
-
-
-@dataclasses.dataclass(frozen=True)
-class Column:
-    name: str
-    required: bool
-    what: str
 
 
 COLUMNS: list[Column] = [
@@ -130,15 +129,6 @@ class Duplicate(NamedTuple):
     same_as_row: int | None = None
 
 
-class RowError(NamedTuple):
-    """What is wrong, where: `row` as a spreadsheet numbers it (the header is row 1;
-    None for the file as a whole), the column's name ("" for the whole row)."""
-
-    row: int | None
-    column: str
-    message: str
-
-
 @dataclasses.dataclass
 class ParsedImport:
     """A file read: its trainings as numbered rows, and every error found (none means
@@ -153,34 +143,6 @@ class ParsedImport:
         return len({e.row for e in self.errors if e.row is not None and e.row > 1})
 
 
-def import_text(raw: bytes) -> tuple[str, list[RowError]]:
-    """The file's text (UTF-8, a byte-order mark dropped), or the errors saying why it
-    cannot be read."""
-    if len(raw) > MAX_BYTES:
-        return "", [RowError(None, "", f"The file is over {MAX_BYTES // 1024 // 1024} MB.")]
-    if raw.startswith(b"PK\x03\x04"):
-        return "", [
-            RowError(
-                None,
-                "",
-                "This is an Excel workbook, not a CSV file. In Excel choose File, Save As, "
-                "'CSV UTF-8 (Comma delimited)', and upload that.",
-            )
-        ]
-    try:
-        return raw.decode("utf-8-sig"), []
-    except UnicodeDecodeError as bad:
-        row = raw[: bad.start].count(b"\n") + 1
-        return "", [
-            RowError(
-                row,
-                "",
-                "The file is not UTF-8 text (it may have been saved as 'CSV (Comma "
-                "delimited)'). In Excel choose File, Save As, 'CSV UTF-8 (Comma delimited)'.",
-            )
-        ]
-
-
 def import_rows(text: str, *, region: Region, today: datetime.date | None = None) -> ParsedImport:
     """Every row of `text` as a `TrainingInput` for `region`, checked; with every error of
     every row (example rows, unreadable cells, unknown names, and what `training_check`
@@ -191,12 +153,12 @@ def import_rows(text: str, *, region: Region, today: datetime.date | None = None
         result.errors.append(RowError(None, "", "The file is empty."))
         return result
     try:
-        records = list(csv.reader(io.StringIO(text), delimiter=_delimiter(text)))
+        records = list(csv.reader(io.StringIO(text), delimiter=delimiter(text)))
     except csv.Error as unreadable:
         result.errors.append(RowError(None, "", f"The file cannot be read as CSV: {unreadable}."))
         return result
     header, *data = records
-    names, header_errors = _header(header)
+    names, header_errors = header_read(header, COLUMN_NAMES, REQUIRED)
     if header_errors:
         result.errors = header_errors
         return result
@@ -252,36 +214,6 @@ def _same_title(title: str) -> str:
     return title.strip().casefold()
 
 
-def _delimiter(text: str) -> str:
-    """Excel writes ';' where the decimal mark is a comma; the header row tells."""
-    first = text.split("\n", 1)[0]
-    return max([",", ";", "\t"], key=first.count)
-
-
-def _column_key(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
-
-
-def _header(header: list[str]) -> tuple[list[str], list[RowError]]:
-    """The column each cell of a row belongs to ("" for a column without a name)."""
-    names = [_column_key(name) for name in header]
-    errors = []
-    for name in dict.fromkeys(n for n in names if n and n not in COLUMN_NAMES):
-        close = difflib.get_close_matches(name, COLUMN_NAMES, n=1)
-        hint = f' Did you mean "{close[0]}"?' if close else ""
-        errors.append(RowError(1, name, f'Unknown column "{name}".{hint}'))
-    for name in dict.fromkeys(n for n in names if n and names.count(n) > 1):
-        errors.append(RowError(1, name, "The column appears more than once."))
-    for name in REQUIRED:
-        if name not in names:
-            errors.append(RowError(1, name, "This required column is missing."))
-    return names, errors
-
-
-def _normal(text: str) -> str:
-    return " ".join(re.sub(r"[_\-.]+", " ", text).lower().split())
-
-
 def _split(cell: str) -> list[str]:
     return [part.strip() for part in re.split(r"[;,]", cell) if part.strip()]
 
@@ -299,18 +231,11 @@ def _found(
     unknown one is an error of `column`, with the closest of `names` as a hint."""
     found = []
     for part in parts:
-        if (item := known.get(_normal(part))) is not None:
+        if (item := known.get(normal(part))) is not None:
             found.append(item)
         else:
-            errors[column] = _unknown(what, part, names)
+            errors[column] = unknown(what, part, names)
     return list(dict.fromkeys(found))
-
-
-def _unknown(what: str, value: str, names: Mapping[str, str]) -> str:
-    """'Unknown county "Outagami". Did you mean "Outagamie"?': `names` are the known
-    names as a person writes them, by their normalised form."""
-    close = difflib.get_close_matches(_normal(value), list(names), n=1, cutoff=0.6)
-    return f'Unknown {what} "{value}".' + (f' Did you mean "{names[close[0]]}"?' if close else "")
 
 
 class _References:
@@ -322,22 +247,22 @@ class _References:
         self.county_names: dict[str, str] = {}
         for county in County.objects.all():
             for name in (county.name, f"{county.name} County"):
-                self.counties[_normal(name)] = county
-                self.county_names[_normal(name)] = county.name
+                self.counties[normal(name)] = county
+                self.county_names[normal(name)] = county.name
             self.counties[county.fips] = county
-        self.tribes = {_normal(tribe.name): tribe for tribe in Tribe.objects.all()}
+        self.tribes = {normal(tribe.name): tribe for tribe in Tribe.objects.all()}
         self.tribe_names = {key: tribe.name for key, tribe in self.tribes.items()}
-        self.agencies = {_normal(agency.name): agency for agency in Agency.objects.all()}
+        self.agencies = {normal(agency.name): agency for agency in Agency.objects.all()}
         self.agency_names = {key: agency.name for key, agency in self.agencies.items()}
         self.topics = {}
         for topic in Topic:
-            label = _normal(topic.label)
-            self.topics.update({_normal(topic.value): topic.value, label: topic.value})
+            label = normal(topic.label)
+            self.topics.update({normal(topic.value): topic.value, label: topic.value})
             self.topics[label.removeprefix("the ")] = topic.value
         self.formats = {}
         for choice in TrainingFormat:
             self.formats.update(
-                {_normal(choice.value): choice.value, _normal(choice.label): choice.value}
+                {normal(choice.value): choice.value, normal(choice.label): choice.value}
             )
 
 
@@ -365,7 +290,7 @@ def _row(
     def cell(name: str) -> str:
         return value.get(name, "")
 
-    if _normal(cell("title")).startswith(_normal(EXAMPLE)):
+    if normal(cell("title")).startswith(normal(EXAMPLE)):
         message = (
             "This is one of the template's example rows (its title begins "
             f'"{EXAMPLE.strip()}"). Delete the example rows from the spreadsheet and '
@@ -384,7 +309,7 @@ def _row(
     data.duration_hours = _hours(cell("duration_hours"), errors)
 
     written = cell("format")
-    data.format = references.formats.get(_normal(written), "")
+    data.format = references.formats.get(normal(written), "")
     if written and not data.format:
         errors["format"] = f'Unknown format "{written}". Write in_person, virtual or hybrid.'
 
@@ -422,7 +347,7 @@ def _row(
         errors=errors,
     )
 
-    by_hub = _normal(cell("delivered_by_hub"))
+    by_hub = normal(cell("delivered_by_hub"))
     if by_hub in ("", "yes", "y", "true", "1"):
         data.delivered_by_hub = True
     elif by_hub in ("no", "n", "false", "0"):

@@ -23,17 +23,14 @@ from django.template.defaultfilters import pluralize
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_http_methods
 
+from hubnet.csv_import import MAX_BYTES, MAX_ROWS, RowError, import_text
 from regions.models import Region
 from training.imports import (
     COLUMNS,
-    MAX_BYTES,
-    MAX_ROWS,
     Duplicate,
     ParsedImport,
-    RowError,
     import_duplicates,
     import_rows,
-    import_text,
     template_csv,
 )
 from training.models import Topic, TrainingFormat
