@@ -33,20 +33,21 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import MET_NEEDS, NeedStatus, ServiceNeed, UnavailableReason
+from cases.models import MET_NEEDS, UNMET_NEEDS, NeedStatus, ServiceNeed, UnavailableReason
 from cases.selectors import cases_visible_to, work_regions_of
 from regions.figures import Published, figures_visible_to, sees_statewide, suppression_threshold
 from regions.metrics import active_provider_counts
 from regions.models import County, Region, ScopeKind, ServiceType
 from regions.quarters import Quarter
 
-IDENTIFIED, MET, UNAVAILABLE, PROVIDERS = (
+IDENTIFIED, MET, UNMET, UNAVAILABLE, PROVIDERS = (
     "needs_identified",
     "needs_met",
+    "needs_unmet",
     "needs_unavailable",
     "providers_active",
 )
-NEED_METRICS = (IDENTIFIED, MET, UNAVAILABLE)
+NEED_METRICS = (IDENTIFIED, MET, UNMET, UNAVAILABLE)
 LAST_FOUR = "last4"
 QUARTERS_OFFERED = 8  # the quarter under way and the seven before it
 NOT_COMPUTED_MARK = "\u2013"  # an en dash: no figure
@@ -218,20 +219,16 @@ class Cell:
     service_label: str
     identified: Tally
     met: Tally
-    unavailable: Tally
+    unmet: Tally  # not met yet: identified, referred, waitlisted or unavailable
+    unavailable: Tally  # some of the unmet
     providers: Tally
 
     @property
-    def unmet(self) -> bool | None:
-        """Needs identified and not met (identified > met): True or False when the
-        figures prove it, None when suppression leaves it open. A need declined by the
-        youth or family counts as not met here: no service reached them."""
-        met_high = self.met.high
-        if met_high is not None and self.identified.low > met_high:
-            return True
-        if self.identified.high is not None and self.identified.high <= self.met.low:
-            return False
-        return None
+    def has_unmet(self) -> bool:
+        """Some need is unmet: the same statuses as a case's "has unmet needs" (a need
+        the youth or family declined is neither met nor unmet). A hidden count is at
+        least 1, so a suppressed cell is flagged too."""
+        return self.unmet.low > 0
 
     @property
     def no_provider(self) -> bool:
@@ -239,7 +236,7 @@ class Cell:
 
     @property
     def flagged(self) -> bool:
-        return bool(self.unmet) or self.no_provider
+        return self.has_unmet or self.no_provider
 
 
 @dataclasses.dataclass(frozen=True)
@@ -300,7 +297,12 @@ class GapMatrix:
         headline = dict(self.headline)
         if total.cells:
             cell = total.cells[0]
-            headline = {IDENTIFIED: cell.identified, MET: cell.met, UNAVAILABLE: cell.unavailable}
+            headline = {
+                IDENTIFIED: cell.identified,
+                MET: cell.met,
+                UNMET: cell.unmet,
+                UNAVAILABLE: cell.unavailable,
+            }
         return dataclasses.replace(
             self,
             columns=[self.columns[i] for i in keep],
@@ -337,7 +339,7 @@ class GapMatrix:
 
     @property
     def unmet_cells(self) -> int:
-        return sum(bool(cell.unmet) for row in self.rows for cell in row.cells)
+        return sum(cell.has_unmet for row in self.rows for cell in row.cells)
 
     @property
     def no_provider_cells(self) -> int:
@@ -374,9 +376,10 @@ def region_gaps_live(user: AbstractBaseUser, region: Region, period: GapPeriod) 
     grouped = needs.values_list("case__county_id", "service_type__key").annotate(
         identified=Count("pk"),
         met=Count("pk", filter=Q(status__in=MET_NEEDS)),
+        unmet=Count("pk", filter=Q(status__in=UNMET_NEEDS)),
         unavailable=Count("pk", filter=Q(status=NeedStatus.UNAVAILABLE)),
     )
-    found: dict[tuple[int, str], tuple[int, int, int]] = {}
+    found: dict[tuple[int, str], tuple[int, ...]] = {}
     for county_id, key, *counts in grouped:
         found[(county_id, key)] = tuple(counts)
     reasons = dict(
@@ -391,7 +394,7 @@ def region_gaps_live(user: AbstractBaseUser, region: Region, period: GapPeriod) 
     by_county = active_provider_counts("counties")
     by_region = active_provider_counts("counties__region")
 
-    def cell(service: ServiceType, counts: tuple[int, int, int], providers: int) -> Cell:
+    def cell(service: ServiceType, counts: tuple[int, ...], providers: int) -> Cell:
         return Cell(
             service.key,
             service.label,
@@ -399,10 +402,11 @@ def region_gaps_live(user: AbstractBaseUser, region: Region, period: GapPeriod) 
             Tally.exact(providers),
         )
 
-    totals: dict[str, list[int]] = {s.key: [0, 0, 0] for s in services}
+    nothing = (0,) * len(NEED_METRICS)
+    totals: dict[str, list[int]] = {s.key: list(nothing) for s in services}
     for (_, key), counts in found.items():
         for i, n in enumerate(counts):
-            totals.setdefault(key, [0, 0, 0])[i] += n
+            totals.setdefault(key, list(nothing))[i] += n
     needs_in = {key: Tally.exact(counts[0]) for key, counts in totals.items()}
     columns = _columns(services, needs_in)
     shown = [s for s in services if (s.key, s.label) in columns]
@@ -413,7 +417,7 @@ def region_gaps_live(user: AbstractBaseUser, region: Region, period: GapPeriod) 
             cells=[
                 cell(
                     s,
-                    found.get((county.pk, s.key), (0, 0, 0)),
+                    found.get((county.pk, s.key), nothing),
                     by_county.get((county.pk, s.key), 0),
                 )
                 for s in shown
@@ -645,10 +649,11 @@ EXPORT_COLUMNS = [
     "service_type_label",
     "needs_identified",
     "needs_met",
+    "needs_unmet",
     "needs_unavailable",
     "providers_active",
-    "needs_unmet",
-    "no_provider",
+    "flag_unmet",
+    "flag_no_provider",
     "reason",
     "reason_label",
 ]
@@ -660,8 +665,8 @@ def _file_value(tally: Tally):
     return tally.value if tally.value is not None else tally.text
 
 
-def _yes_no(flag: bool | None) -> str:
-    return "" if flag is None else ("yes" if flag else "no")
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def matrix_records(matrix: GapMatrix) -> list[list]:
@@ -681,9 +686,10 @@ def matrix_records(matrix: GapMatrix) -> list[list]:
                     cell.service_label,
                     _file_value(cell.identified),
                     _file_value(cell.met),
+                    _file_value(cell.unmet),
                     _file_value(cell.unavailable),
                     _file_value(cell.providers),
-                    _yes_no(cell.unmet),
+                    _yes_no(cell.has_unmet),
                     _yes_no(cell.no_provider),
                     "",
                     "",
@@ -694,6 +700,7 @@ def matrix_records(matrix: GapMatrix) -> list[list]:
             [
                 period,
                 matrix.total.label,
+                "",
                 "",
                 "",
                 "",
@@ -717,11 +724,12 @@ def matrix_notes(matrix: GapMatrix) -> list[str]:
         f"Resource gaps: {matrix.place}, {matrix.period.label}. Exported "
         f"{now:%Y-%m-%d %H:%M} (Central time).",
         "One row per place and service type: needs identified in the period (by the date "
-        "identified), needs met (receiving services or completed), needs unavailable, and "
-        "active providers in the resource directory serving the place. needs_unmet is "
-        "'yes' where needs identified exceed needs met; no_provider where no active "
-        "provider serves the place for that service. The last rows: why needs were "
-        "unavailable, for the whole place.",
+        "identified); of them, needs met (receiving services or completed) and needs "
+        "unmet (identified, referred, waitlisted or unavailable; a need the youth or "
+        "family declined is neither); of the unmet, needs unavailable; and active "
+        "providers in the resource directory serving the place. flag_unmet is 'yes' where "
+        "any need is unmet; flag_no_provider where no active provider serves the place "
+        "for that service. The last rows: why needs were unavailable, for the whole place.",
     ]
     if matrix.live:
         lines.append(

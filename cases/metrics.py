@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from cases.models import (
     MET_NEEDS,
+    UNMET_NEEDS,
     Case,
     CaseEvent,
     CaseStep,
@@ -416,6 +417,12 @@ def needs_met(period: Period):
     return _need_counts(needs_identified_in(period).filter(status__in=MET_NEEDS), (SERVICE_TYPE,))
 
 
+def needs_unmet(period: Period):
+    return _need_counts(
+        needs_identified_in(period).filter(status__in=UNMET_NEEDS), (SERVICE_TYPE,)
+    )
+
+
 def needs_unavailable(period: Period):
     unavailable = needs_identified_in(period).filter(status=NeedStatus.UNAVAILABLE)
     return _need_counts(unavailable, (SERVICE_TYPE, REASON))
@@ -441,6 +448,19 @@ for _metric in [
         needs_met,
         dimensions=(SERVICE_TYPE,),
         noun="needs",
+        part_of="needs_identified",
+    ),
+    Metric(
+        "needs_unmet",
+        "Service needs unmet",
+        Unit.COUNT,
+        "Of the needs identified in the quarter, those not met when the figures were "
+        "computed: identified, referred, waitlisted or unavailable (a need the youth or "
+        "family declined is neither met nor unmet), by service type.",
+        needs_unmet,
+        dimensions=(SERVICE_TYPE,),
+        noun="needs",
+        part_of="needs_identified",
     ),
     Metric(
         "needs_unavailable",
@@ -452,6 +472,7 @@ for _metric in [
         needs_unavailable,
         dimensions=(SERVICE_TYPE, REASON),
         noun="needs",
+        part_of="needs_unmet",
     ),
 ]:
     register(_metric)

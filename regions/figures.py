@@ -11,7 +11,10 @@ Suppression (regions.suppression): a count from 1 to threshold - 1 is hidden, a 
 median resting on fewer than threshold cases is hidden, and complementary cells are
 hidden in every additive group (the categories of a dimension and their total, the
 counties of a region and the region, the regions and the state) so that no hidden value
-can be recovered by subtraction.
+can be recovered by subtraction. A metric that is part of another (`Metric.part_of`:
+needs met of needs identified) is suppressed with it as one table, the whole, its parts
+and what is left over forming one more group: otherwise one published figure less
+another could give a small count away.
 """
 
 import datetime
@@ -79,20 +82,51 @@ IDENTITY = [
 def publish(figures: list[Figure], threshold: int) -> None:
     """Decide what each of a quarter's raw figures will show, in place: suppression of
     each metric's whole table at once (so the same cells are hidden whoever asks and
-    whatever they filter). The rollup calls this before writing; `republish` after the
+    whatever they filter), and of metrics that are parts of another (`Metric.part_of`)
+    together with it. The rollup calls this before writing; `republish` after the
     threshold changes."""
     by_metric: dict[str, list[Figure]] = defaultdict(list)
     for figure in figures:
         by_metric[figure.metric].append(figure)
-    for key, table in by_metric.items():
-        raw = [
-            (*(getattr(f, name) for name in IDENTITY), f.value, f.denominator, None) for f in table
-        ]
-        for figure, result in zip(table, _suppress(key, raw, threshold), strict=True):
-            figure.shown = result.value
-            figure.suppressed = result.suppressed
-            figure.small = result.small
-            figure.threshold = threshold
+    for family in _families(list(by_metric)):
+        raw = {
+            key: [
+                (*(getattr(f, name) for name in IDENTITY), f.value, f.denominator, None)
+                for f in by_metric[key]
+            ]
+            for key in family
+        }
+        results = _suppress(raw, threshold)
+        for key in family:
+            for figure, result in zip(by_metric[key], results[key], strict=True):
+                figure.shown = result.value
+                figure.suppressed = result.suppressed
+                figure.small = result.small
+                figure.threshold = threshold
+
+
+def _families(keys: list[str]) -> list[list[str]]:
+    """The metrics suppressed as one table: each with the metrics that are its parts
+    (and theirs), the others alone. In the order given."""
+    root: dict[str, str] = {}
+
+    def root_of(key: str) -> str:
+        seen = []
+        while key not in seen:
+            seen.append(key)
+            definition = metric_named(key)
+            parent = definition.part_of if definition else ""
+            if parent not in keys:
+                break
+            key = parent
+        return key
+
+    for key in keys:
+        root[key] = root_of(key)
+    families: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        families[root[key]].append(key)
+    return list(families.values())
 
 
 def republish(quarters: Iterable[str] | None = None, *, threshold: int | None = None) -> int:
@@ -165,26 +199,69 @@ def _key(row: Published) -> tuple:
     return (row.scope, row.region_id, row.county_id, row.tribe_id, row.dimension, row.category)
 
 
-def _suppress(metric_key: str, rows: list, threshold: int) -> list[Published]:
-    definition = metric_named(metric_key)
-    if definition is not None and not definition.disclosure_control:
-        return [Published(*row[:8], row[8], False, row[10], False) for row in rows]
-    additive = definition.additive if definition else True
-    if additive:
-        counts = {row[1:5] + row[6:8]: int(row[8] or 0) for row in rows}
-        hidden = suppress_counts(counts, _groups(counts), threshold)
-        published_rows = []
+def _suppress(tables: dict[str, list], threshold: int) -> dict[str, list[Published]]:
+    """The published rows of a family of metrics (`_families`), table by table."""
+    if len(tables) == 1:
+        [(key, rows)] = tables.items()
+        definition = metric_named(key)
+        if definition is not None and not definition.disclosure_control:
+            return {key: [Published(*row[:8], row[8], False, row[10], False) for row in rows]}
+        if definition is not None and not definition.additive:
+            return {
+                key: [
+                    Published(*row[:8], None if hidden else row[8], hidden, row[10], hidden)
+                    for row in rows
+                    for hidden in [is_rate_suppressed(row[9], threshold)]
+                ]
+            }
+    for key in tables:
+        definition = metric_named(key)
+        if definition is not None and not (definition.additive and definition.disclosure_control):
+            raise ValueError(f"{key} is part of another metric: it must be a count, suppressed.")
+    counts: dict[tuple, int] = {}
+    groups: list[tuple[tuple, list[tuple]]] = []
+    for key, rows in tables.items():
+        own = {row[1:5] + row[6:8]: int(row[8] or 0) for row in rows}
+        counts.update({(key, *cell): n for cell, n in own.items()})
+        groups += [
+            ((key, *total), [(key, *part) for part in parts]) for total, parts in _groups(own)
+        ]
+    groups += _part_groups(tables, counts)
+    hidden = suppress_counts(counts, groups, threshold)
+    published_rows: dict[str, list[Published]] = {}
+    for key, rows in tables.items():
+        published_rows[key] = []
         for row in rows:
-            suppressed = row[1:5] + row[6:8] in hidden
+            suppressed = (key, *row[1:5], *row[6:8]) in hidden
             value = None if suppressed or row[8] is None else int(row[8])
             small = suppressed and 0 < (row[8] or 0) < threshold
-            published_rows.append(Published(*row[:8], value, suppressed, row[10], small))
-        return published_rows
-    return [
-        Published(*row[:8], None if hidden else row[8], hidden, row[10], hidden)
-        for row in rows
-        for hidden in [is_rate_suppressed(row[9], threshold)]
-    ]
+            published_rows[key].append(Published(*row[:8], value, suppressed, row[10], small))
+    return published_rows
+
+
+def _part_groups(tables: dict[str, list], counts: dict[tuple, int]) -> list:
+    """For each cell of a metric that has parts: the group of that cell, the same cell of
+    each part, and what is left over (never published, but a count like the others: a
+    small remainder is hidden, and so needs a complement, like any small cell). Without
+    it, a total less its published parts would give away a small remainder."""
+    parts_of: dict[str, list[str]] = defaultdict(list)
+    for key in tables:
+        definition = metric_named(key)
+        if definition is not None and definition.part_of in tables:
+            parts_of[definition.part_of].append(key)
+    groups = []
+    for whole, parts in parts_of.items():
+        for cell_key, n in list(counts.items()):
+            if cell_key[0] != whole:
+                continue
+            cell = cell_key[1:]
+            cells = [(part, *cell) for part in parts if (part, *cell) in counts]
+            if not cells:
+                continue
+            rest = (f"{whole} less its parts", *cell)
+            counts[rest] = max(0, n - sum(counts[c] for c in cells))
+            groups.append((cell_key, [*cells, rest]))
+    return groups
 
 
 def _groups(counts: dict[tuple, int]) -> list[tuple[tuple, list[tuple]]]:

@@ -86,6 +86,10 @@ class Metric:
     # Small-cell suppression (regions.figures). Off only for figures that are about no
     # youth and no case (trainings delivered, professionals trained).
     disclosure_control: bool = True
+    # The key of the metric this one is a part of, cell by cell (needs met are some of
+    # the needs identified). Suppressed with it as one table (regions.figures): otherwise
+    # the difference of two published cells could give away a small count.
+    part_of: str = ""
 
     def dimension(self, key: str) -> Dimension | None:
         return next((d for d in self.dimensions if d.key == key), None)

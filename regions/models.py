@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -270,9 +271,9 @@ class Provider(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["region", "name"], name="one_provider_name_per_region"
-            ),
+            # Case-insensitive, like the check in regions.services, which it backs when two
+            # people add the same name at once.
+            models.UniqueConstraint("region", Lower("name"), name="one_provider_name_per_region"),
             models.CheckConstraint(
                 condition=Q(min_age__isnull=True)
                 | Q(max_age__isnull=True)

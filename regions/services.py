@@ -15,7 +15,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import EmailValidator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from knox.models import AuthToken
@@ -634,7 +634,15 @@ def _provider_write(provider: Provider, data: ProviderInput) -> None:
     ):
         setattr(provider, field, getattr(data, field))
     provider.updated_at = timezone.now()
-    provider.save()
+    try:
+        with transaction.atomic():  # a savepoint: the name taken between check and save
+            provider.save()
+    except IntegrityError as clash:
+        if "one_provider_name_per_region" not in str(clash):
+            raise
+        raise ValidationError(
+            {"name": f"{provider.region}'s directory already lists a provider of this name."}
+        ) from None
     provider.service_types.set(data.service_types)
     provider.counties.set(data.counties)
     provider.tribes.set(data.tribes)
@@ -693,4 +701,16 @@ def providers_import(
     if row_errors:
         raise ProviderImportRefused(row_errors)
     with transaction.atomic():
-        return [provider_create(actor=actor, region=region, data=data) for _, data in rows]
+        created = []
+        for number, data in rows:
+            try:
+                created.append(provider_create(actor=actor, region=region, data=data))
+            except ValidationError as invalid:  # a name added meanwhile, by someone else
+                raise ProviderImportRefused(
+                    [
+                        (number, field, message)
+                        for field, messages in invalid.message_dict.items()
+                        for message in messages
+                    ]
+                ) from None
+        return created

@@ -23,7 +23,8 @@ from django.urls import reverse
 
 from cases import services
 from cases.models import NeedStatus, UnavailableReason
-from regions.models import County, Region, ServiceType
+from regions.figures import publish
+from regions.models import County, Figure, Region, ScopeKind, ServiceType
 from regions.quarters import Quarter
 from regions.rollups import rollup_quarter
 from regions.services import ProviderInput, provider_create
@@ -67,6 +68,7 @@ PROVIDERS = [
 CASE_COUNTY = {"out1": "Outagamie", "out2": "Outagamie", "brown": "Brown"}
 CASE_COUNTY |= {"winnebago": "Winnebago", "dane": "Dane"}
 MET = {"receiving", "completed"}
+UNMET = {"identified", "referred", "waitlisted", "unavailable"}  # declined is neither
 REGION2 = reverse("cases:gaps-region", args=[2])
 EXPORT = reverse("cases:gaps-export")
 
@@ -93,7 +95,7 @@ def record_need(case, personas, key, day, status, reason=""):
             actor=hub,
             status=status,
             reason=reason,
-            provider_name="Listed elsewhere" if status in ("referred", "receiving") else "",
+            provider_name="Listed elsewhere" if status in ("referred", "receiving", "waitlisted") else "",
         )
     return need
 
@@ -125,7 +127,8 @@ def world(clock, make_case, personas):
 
 
 def expected_region(number: int, period: str) -> dict[tuple[str, str], tuple]:
-    """{(county name or "total", service key): (identified, met, unavailable, providers)}
+    """{(county name or "total", service key):
+    (identified, met, unmet, unavailable, providers)}
     for the region's counties and every active service type."""
     start, end = PERIODS[period]
     region = Region.objects.get(number=number)
@@ -147,6 +150,7 @@ def expected_region(number: int, period: str) -> dict[tuple[str, str], tuple]:
             table[(place, key)] = (
                 len(mine),
                 sum(n[3] in MET for n in mine),
+                sum(n[3] in UNMET for n in mine),
                 sum(n[3] == "unavailable" for n in mine),
                 len(serving),
             )
@@ -166,7 +170,8 @@ def shown(matrix) -> dict[tuple[str, str], tuple]:
         place = "total" if row.is_total else row.label
         for cell in row.cells:
             table[(place, cell.service_key)] = tuple(
-                t.value for t in (cell.identified, cell.met, cell.unavailable, cell.providers)
+                t.value
+                for t in (cell.identified, cell.met, cell.unmet, cell.unavailable, cell.providers)
             )
     return table
 
@@ -195,16 +200,18 @@ def test_a_few_live_cells_worked_out_by_hand(world, client_for, personas):
     cells = shown(matrix)
 
     # 10 April (receiving) and 1 May (referred), with Fox Valley Counselling serving it
-    assert cells[("Outagamie", "mental_health")] == (2, 1, 0, 1)
+    assert cells[("Outagamie", "mental_health")] == (2, 1, 1, 0, 1)
     # 10 Feb completed, 1 Mar identified, 1 Apr receiving; Bay Shelter
-    assert cells[("Brown", "shelter")] == (3, 2, 0, 1)
+    assert cells[("Brown", "shelter")] == (3, 2, 1, 0, 1)
+    # declined by the family: neither met nor unmet
+    assert cells[("Brown", "basic_needs")] == (1, 0, 0, 0, 1)
     # the closed clinic is inactive: no provider
-    assert cells[("Brown", "mental_health")] == (0, 0, 0, 0)
+    assert cells[("Brown", "mental_health")] == (0, 0, 0, 0, 0)
     # a region 5 directory's provider that serves Winnebago counts there
-    assert cells[("Winnebago", "legal_advocacy")] == (1, 1, 0, 1)
+    assert cells[("Winnebago", "legal_advocacy")] == (1, 1, 0, 0, 1)
     # 1 Aug 2025 is in the last four quarters, 30 June 2025 is not; Dane is region 5's
-    assert cells[("total", "substance_use")] == (1, 0, 1, 1)
-    assert cells[("total", "mental_health")] == (2, 1, 0, 1)
+    assert cells[("total", "substance_use")] == (1, 0, 1, 1, 1)
+    assert cells[("total", "mental_health")] == (2, 1, 1, 0, 1)
     assert matrix.headline["needs_identified"].value == 10
 
 
@@ -215,7 +222,7 @@ def test_cells_with_unmet_needs_or_no_provider_are_flagged_in_words(world, clien
         County.objects.get(name=n).fips for n in ("Outagamie", "Brown", "Winnebago")
     )
     flags = {
-        (row.label, cell.service_key): (cell.unmet, cell.no_provider)
+        (row.label, cell.service_key): (cell.has_unmet, cell.no_provider)
         for row in matrix.rows
         for cell in row.cells
     }
@@ -224,10 +231,12 @@ def test_cells_with_unmet_needs_or_no_provider_are_flagged_in_words(world, clien
     assert flags[("Brown", "shelter")] == (True, False)
     assert flags[("Brown", "mental_health")] == (False, True)
     assert flags[("Winnebago", "legal_advocacy")] == (False, False)
-    # Every flag agrees with the numbers: unmet when identified > met, none when 0.
-    for (place, key), (identified, met, _, providers) in expected_region(2, "last4").items():
+    # Declined by the family, and Bay Shelter serves Brown: no gap.
+    assert flags[("Brown", "basic_needs")] == (False, False)
+    # Every flag agrees with the numbers: unmet as a case's "has unmet needs" counts.
+    for (place, key), (_, _, unmet, _, providers) in expected_region(2, "last4").items():
         if place != "total":
-            assert flags[(place, key)] == (identified > met, providers == 0), (place, key)
+            assert flags[(place, key)] == (unmet > 0, providers == 0), (place, key)
     # On the page, a word in the cell (not colour alone), and the legend explains it.
     unmet = cell_html(text, outagamie, "mental_health")
     assert "Unmet" in unmet
@@ -237,7 +246,7 @@ def test_cells_with_unmet_needs_or_no_provider_are_flagged_in_words(world, clien
     assert "Unmet" not in plain
     assert "No provider" not in plain
     assert 'id="gap-legend"' in text
-    assert "more needs identified than met" in text
+    assert "at least one need not met yet" in text
     assert matrix.unmet_cells == sum(u for u, _ in flags.values())
 
 
@@ -389,7 +398,9 @@ def test_the_state_view_shows_suppressed_figures(rolled_up, client_for, personas
         "fewer than 5",
     )
     assert brown_shelter.providers.value == 1  # providers are not about youth
-    assert brown_shelter.unmet is None  # the figures do not prove it either way
+    # One of them still waiting: hidden, but a hidden count is at least one.
+    assert brown_shelter.unmet.text == "fewer than 5"
+    assert brown_shelter.has_unmet
     # Over four quarters a sum with a hidden part stays hidden.
     year_cells = {(row.label, c.service_key): c for row in year.rows for c in row.cells}
     assert year_cells[("Brown", "shelter")].identified.value is None
@@ -398,13 +409,13 @@ def test_the_state_view_shows_suppressed_figures(rolled_up, client_for, personas
     for matrix in (quarter, year):
         for row in [*matrix.rows, matrix.total]:
             for cell in row.cells:
-                for tally in (cell.identified, cell.met, cell.unavailable):
+                for tally in (cell.identified, cell.met, cell.unmet, cell.unavailable):
                     assert tally.value in (None, 0) or tally.value >= 5
         for reason in matrix.reasons:
             assert reason.tally.value in (None, 0) or reason.tally.value >= 5
     # The provider figures are the published ones: the same as the live view's.
-    assert {k: v[3] for k, v in shown(quarter).items()} == {
-        k: v[3] for k, v in expected_region(2, "2026Q1").items()
+    assert {k: v[4] for k, v in shown(quarter).items()} == {
+        k: v[4] for k, v in expected_region(2, "2026Q1").items()
     }
     text = client.get(REGION2, {"period": "2026Q1"}).text
     assert "&lt;5" in cell_html(text, brown.fips, "shelter")
@@ -416,10 +427,13 @@ def test_a_flag_is_raised_where_the_published_figures_prove_it(rolled_up, client
 
     # Dane's providers are region 5's; Brown's mental health has none (the clinic closed).
     assert cells[("Brown", "mental_health")].no_provider
-    # Outagamie's mental health: hidden identified, met hidden: no unmet flag claimed.
-    assert cells[("Outagamie", "mental_health")].unmet is None
-    # Nothing identified in Door and nothing met: proven equal.
-    assert cells[("Door", "shelter")].unmet is False
+    # Outagamie's mental health: one need still referred. Its count is hidden, and a
+    # hidden count is at least one.
+    assert cells[("Outagamie", "mental_health")].unmet.hidden
+    assert cells[("Outagamie", "mental_health")].has_unmet
+    # Nothing identified in Door: nothing unmet.
+    assert cells[("Door", "shelter")].unmet.value == 0
+    assert not cells[("Door", "shelter")].has_unmet
 
 
 def test_the_statewide_view_has_a_row_per_region_opening_it(rolled_up, client_for, personas):
@@ -442,6 +456,155 @@ def test_the_state_pages_read_no_case_table(rolled_up, client_for, personas):
             assert client.get(url).status_code == 200
         touched = [q["sql"] for q in captured if '"cases_' in q["sql"]]
         assert not touched, touched
+
+
+# --- Disclosure: the need figures are suppressed together --------------------------
+
+
+def state_figures(**values) -> list[Figure]:
+    """One quarter's Wisconsin-wide figure of each need metric given, as the rollup
+    builds them."""
+    return [
+        Figure(quarter="2026Q1", scope=ScopeKind.STATE, metric=key, value=value)
+        for key, value in values.items()
+    ]
+
+
+def shown_values(figures: list[Figure]) -> dict[str, int | None]:
+    return {f.metric: None if f.suppressed else f.shown for f in figures}
+
+
+def test_a_small_difference_between_published_need_figures_is_hidden():
+    # 8 identified, 6 met: 2 still waiting. Publishing 8 and 6 would give the 2 away.
+    figures = state_figures(needs_identified=8, needs_met=6, needs_unmet=2, needs_unavailable=0)
+
+    publish(figures, threshold=5)
+
+    values = shown_values(figures)
+    assert values["needs_unmet"] is None
+    assert values["needs_identified"] is None or values["needs_met"] is None
+    assert values["needs_unavailable"] == 0  # zeros are never hidden
+
+
+def test_a_small_number_declined_is_not_given_away_either():
+    # 20 identified, 10 met, 8 unmet: 2 declined, a count published nowhere.
+    figures = state_figures(needs_identified=20, needs_met=10, needs_unmet=8)
+
+    publish(figures, threshold=5)
+
+    values = shown_values(figures)
+    assert None in values.values()
+
+
+def test_a_small_number_unmet_but_not_unavailable_is_hidden():
+    # 12 unmet, 10 of them unavailable: 2 waiting for a referral.
+    figures = state_figures(
+        needs_identified=30, needs_met=18, needs_unmet=12, needs_unavailable=10
+    )
+
+    publish(figures, threshold=5)
+
+    values = shown_values(figures)
+    assert values["needs_unmet"] is None or values["needs_unavailable"] is None
+
+
+def test_need_figures_with_no_small_difference_are_all_shown():
+    figures = state_figures(
+        needs_identified=30, needs_met=15, needs_unmet=15, needs_unavailable=10
+    )
+
+    publish(figures, threshold=5)
+
+    assert shown_values(figures) == {
+        "needs_identified": 30,
+        "needs_met": 15,
+        "needs_unmet": 15,
+        "needs_unavailable": 10,
+    }
+
+
+def test_no_small_count_can_be_worked_out_from_the_published_gap_view(
+    world, client_for, personas, make_case
+):
+    # Outagamie, 2026Q1: eight mental-health needs, six met and two still referred.
+    cases = [make_case(county="Outagamie") for _ in range(4)]
+    for n in range(8):
+        status = "receiving" if n < 6 else "referred"
+        record_need(cases[n % 4], personas, "mental_health", D(2026, 2, 1 + n), status)
+    assert rollup_quarter(quarter=Quarter(2026, 1)).status == "succeeded"
+
+    matrix = client_for(personas["state.admin"]).get(REGION2, {"period": "2026Q1"})
+    matrix = matrix.context["matrix"]
+
+    cells = {(row.label, c.service_key): c for row in matrix.rows for c in row.cells}
+    outagamie = cells[("Outagamie", "mental_health")]
+    assert outagamie.has_unmet
+    assert outagamie.identified.hidden or outagamie.met.hidden
+    for row in [*matrix.rows, matrix.total]:
+        for c in row.cells:
+            for whole, parts in (
+                (c.identified, (c.met, c.unmet)),  # what is left: declined
+                (c.identified, (c.met,)),
+                (c.identified, (c.unmet,)),
+                (c.unmet, (c.unavailable,)),
+            ):
+                if whole.hidden or any(part.hidden for part in parts):
+                    continue
+                left = whole.value - sum(part.value for part in parts)
+                assert left == 0 or left >= 5, (row.label, c.service_key, whole, parts)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("cases:gaps-state"),
+        REGION2,
+        f"{EXPORT}?format=csv",
+        f"{EXPORT}?region=2&format=xlsx",
+    ],
+)
+def test_the_state_pages_and_files_ask_as_many_queries_for_more_figures(
+    rolled_up, client_for, personas, make_case, url
+):
+    client = client_for(personas["state.admin"])
+    client.get(reverse("cases:gaps-state"))  # the session's first request writes it
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for n, county in enumerate(["Door", "Dane", "Brown", "Winnebago", "Calumet", "Outagamie"]):
+        case = make_case(county=county)
+        for key in ("shelter", "transportation", "family_support", "medical"):
+            record_need(case, personas, key, D(2026, 3, 1 + n), "unavailable", "no_capacity")
+    for quarter in Quarter(2026, 2).back(4):
+        assert rollup_quarter(quarter=quarter).status == "succeeded"
+    many = queries()
+
+    assert many == few, f"{few} queries before, {many} with 24 more needs in six counties"
+
+
+def test_the_hub_export_asks_as_many_queries_for_more_needs(
+    world, client_for, personas, make_case
+):
+    client = client_for(personas["hub2.specialist"])
+    client.get(REGION2)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(EXPORT, {"region": 2, "format": "csv"}).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for n, county in enumerate(["Door", "Calumet", "Brown", "Outagamie"]):
+        case = make_case(county=county)
+        for key in ("shelter", "transportation", "family_support"):
+            record_need(case, personas, key, D(2026, 3, 1 + n), "waitlisted")
+    many = queries()
+
+    assert many == few, f"{few} queries before, {many} with 12 more needs"
 
 
 def test_the_state_view_before_any_rollup_says_so(world, client_for, personas):
@@ -474,14 +637,20 @@ def test_the_hub_export_equals_the_page(world, client_for, personas):
     cells = {
         ("total" if r["county_fips"] == "" else r["place"], r["service_type"]): tuple(
             as_number(r[k])
-            for k in ("needs_identified", "needs_met", "needs_unavailable", "providers_active")
+            for k in (
+                "needs_identified",
+                "needs_met",
+                "needs_unmet",
+                "needs_unavailable",
+                "providers_active",
+            )
         )
         for r in rows
         if r["service_type"]
     }
     assert cells == shown(page) == expected_region(2, "2026Q1")
     flags = {
-        (r["place"], r["service_type"]): (r["needs_unmet"], r["no_provider"])
+        (r["place"], r["service_type"]): (r["flag_unmet"], r["flag_no_provider"])
         for r in rows
         if r["service_type"] and r["county_fips"]
     }
@@ -513,7 +682,7 @@ def test_the_state_export_is_suppressed_as_the_page(rolled_up, client_for, perso
             assert exported["needs_identified"] == str(identified.value or identified.text)
             assert exported["providers_active"] == str(cell.providers.value)
     for r in rows:
-        for key in ("needs_identified", "needs_met", "needs_unavailable"):
+        for key in ("needs_identified", "needs_met", "needs_unmet", "needs_unavailable"):
             if r[key].isdigit():
                 assert int(r[key]) == 0 or int(r[key]) >= 5, r
     statewide = csv_rows(client.get(EXPORT, {"period": "2026Q1", "format": "csv"}))

@@ -34,7 +34,8 @@ Q1, Q2 = Quarter(2026, 1), Quarter(2026, 2)
 D = datetime.date
 # The periods, written out here: first day, and the day after the last one counted.
 BOUNDS = {Q1: (D(2026, 1, 1), D(2026, 4, 1)), Q2: (D(2026, 4, 1), D(2026, 5, 21))}
-NEED_METRICS = ["needs_identified", "needs_met", "needs_unavailable"]
+NEED_METRICS = ["needs_identified", "needs_met", "needs_unmet", "needs_unavailable"]
+UNMET = {"identified", "referred", "waitlisted", "unavailable"}  # declined is neither
 ONEIDA = "Oneida Nation"
 
 # (case, service type, date identified, what became of it, why unavailable)
@@ -131,6 +132,8 @@ def expected_needs(key: str, needs, quarter) -> dict[tuple, float]:
     counted = [n for n in needs if start <= n[2] < end]
     if key == "needs_met":
         counted = [n for n in counted if n[3] in MET]
+    elif key == "needs_unmet":
+        counted = [n for n in counted if n[3] in UNMET]
     elif key == "needs_unavailable":
         counted = [n for n in counted if n[3] == "unavailable"]
     table = {}
@@ -210,6 +213,7 @@ def test_a_few_cells_worked_out_by_hand(world):
     state = ("state", None, None, None)
     identified = computed("needs_identified", Q1)
     met = computed("needs_met", Q1)
+    unmet = computed("needs_unmet", Q1)
     unavailable = computed("needs_unavailable", Q1)
     providers = computed("providers_active", Q1)
 
@@ -218,6 +222,9 @@ def test_a_few_cells_worked_out_by_hand(world):
     assert identified[("county", r2, brown.pk, None, "service_type", "shelter")] == 2
     assert met[("county", r2, brown.pk, None, "service_type", "shelter")] == 1  # completed
     assert met[("region", r2, None, None, "", "")] == 3  # receiving, completed, completed
+    # Two unavailable and one identified; not the basic needs declined on 31 Dec
+    assert unmet[("county", r2, brown.pk, None, "service_type", "shelter")] == 1
+    assert unmet[("region", r2, None, None, "", "")] == 3
     assert unavailable[("region", r5, None, None, "reason", "age")] == 1
     assert unavailable[("tribe", r2, None, oneida.pk, "", "")] == 2  # out1's youth is Oneida
     assert unavailable[("county", r2, outagamie.pk, None, "reason", "language")] == 1

@@ -71,11 +71,13 @@ def test_an_agency_records_needs_and_the_hub_sees_the_gap(open_as, personas, mak
     hub = open_as("hub2.specialist")
     hub.goto("/gaps/region/2/")
     row = hub.locator(f"#gap-{OUTAGAMIE}")
-    # Each cell: identified, met, unavailable, providers (as a screen reader hears them).
+    # Each cell: identified, met, unmet, unavailable, providers (as a screen reader hears
+    # them). The referral is not met yet.
     mental = row.locator("td[data-service=mental_health]")
     assert mental.locator(".gap-figures .visually-hidden").all_inner_texts() == [
         "1",
         "0",
+        "1",
         "0",
         "1",
     ]
@@ -84,6 +86,7 @@ def test_an_agency_records_needs_and_the_hub_sees_the_gap(open_as, personas, mak
     assert spoken.locator(".gap-figures .visually-hidden").all_inner_texts() == [
         "1",
         "0",
+        "1",
         "1",
         "0",
     ]

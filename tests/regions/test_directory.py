@@ -103,6 +103,57 @@ def test_a_name_is_listed_once_per_region(personas):
     provider_create(actor=personas["hub5.specialist"], region=region(5), data=entry())
 
 
+@pytest.fixture
+def name_taken_meanwhile(monkeypatch):
+    """Someone else adds "NORTHWOODS YOUTH SHELTER" to region 2 just after the name
+    "Northwoods Youth Shelter" was checked for the `at`-th time and before it is saved
+    (the window two hub specialists can hit at once)."""
+    from regions import services
+
+    checked = services.provider_check
+
+    def race_at(at: int) -> None:
+        seen = []
+
+        def check_then_race(data, *, region, provider_id=None):
+            checked(data, region=region, provider_id=provider_id)
+            if data.name == "Northwoods Youth Shelter":
+                seen.append(data.name)
+                if len(seen) == at:
+                    Provider.objects.create(
+                        region=region, name="NORTHWOODS YOUTH SHELTER", kind="shelter"
+                    )
+
+        monkeypatch.setattr(services, "provider_check", check_then_race)
+
+    return race_at
+
+
+def test_a_name_taken_between_check_and_save_is_a_field_error(personas, name_taken_meanwhile):
+    name_taken_meanwhile(at=1)
+
+    with pytest.raises(ValidationError) as refused:
+        provider_create(actor=personas["hub2.specialist"], region=region(2), data=entry())
+
+    assert refused.value.message_dict == {
+        "name": ["Region 2 (Northeast)'s directory already lists a provider of this name."]
+    }
+    assert list(Provider.objects.values_list("name", flat=True)) == ["NORTHWOODS YOUTH SHELTER"]
+
+
+def test_an_import_meeting_a_name_taken_meanwhile_imports_nothing(personas, name_taken_meanwhile):
+    name_taken_meanwhile(at=2)  # once the file was checked, while it is being saved
+    rows = [(2, entry(name="First")), (3, entry())]
+
+    with pytest.raises(ProviderImportRefused) as refused:
+        providers_import(actor=personas["hub2.specialist"], region=region(2), rows=rows)
+
+    assert refused.value.row_errors == [
+        (3, "name", "Region 2 (Northeast)'s directory already lists a provider of this name.")
+    ]
+    assert not Provider.objects.filter(name="First").exists()
+
+
 def test_an_entry_is_changed_by_its_regions_hub_only(personas):
     provider = provider_create(actor=personas["hub2.specialist"], region=region(2), data=entry())
 

@@ -628,6 +628,37 @@ class TestExports:
         assert "Madison Legal Aid" in names
         assert sheet["B2"].data_type == "s"
 
+    @pytest.mark.parametrize("name", ["directory:export-csv", "directory:export-xlsx"])
+    def test_an_export_asks_as_many_queries_for_40_providers_as_for_3(
+        self, client_for, personas, add, name
+    ):
+        client = client_for(personas["state.admin"])
+        client.get(LIST)  # the session's first request writes the session
+
+        def added(count, start):
+            for n in range(start, start + count):
+                add(
+                    f"Provider {n:02}",
+                    region=2 if n % 3 else 5,
+                    services=("shelter", "mental_health", "transportation")[: 1 + n % 3],
+                    counties=("Dane",) if n % 3 == 0 else ("Brown", "Door")[: 1 + n % 2],
+                    tribes=("Oneida Nation",) if n % 2 else (),
+                )
+
+        def queries() -> tuple[int, int]:
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(reverse(name))
+            assert response.status_code == 200
+            return len(captured), len(response.content)
+
+        added(3, 0)
+        few, small = queries()
+        added(37, 3)
+        many, large = queries()
+
+        assert many == few, f"{few} queries for 3 providers, {many} for 40"
+        assert large > small  # the 37 more are in it
+
     def test_a_wrong_filter_is_named_instead_of_an_empty_file(self, client_for, personas, listed):
         response = client_for(personas["brown.worker"]).get(
             reverse("directory:export-csv"), {"age": "old"}
