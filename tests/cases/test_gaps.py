@@ -83,6 +83,9 @@ def service(key: str) -> ServiceType:
     return ServiceType.objects.get(key=key)
 
 
+WITH_PROVIDER = ("referred", "receiving", "waitlisted")
+
+
 def record_need(case, personas, key, day, status, reason=""):
     hub = personas[f"hub{case.region.number}.specialist"]
     need = services.need_identify(
@@ -95,7 +98,7 @@ def record_need(case, personas, key, day, status, reason=""):
             actor=hub,
             status=status,
             reason=reason,
-            provider_name="Listed elsewhere" if status in ("referred", "receiving", "waitlisted") else "",
+            provider_name="Listed elsewhere" if status in WITH_PROVIDER else "",
         )
     return need
 
