@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test fuzz lint format install clean bench bench-scale
+.PHONY: run test fuzz lint format install clean bench bench-scale bench-pg
 
 install: $(STAMP)
 
@@ -47,7 +47,11 @@ fuzz: $(STAMP)
 # BENCH_CASES cases (360 demo cases built through the services, the rest synthetic
 # copies of them: seed_bulk), then rollup wall time, response times and query counts.
 # `make bench-scale` shows how the rollup grows with cases (BENCH_SCALE).
+ifdef DATABASE_URL
+BENCH_CASES ?= 100000
+else
 BENCH_CASES ?= 1000
+endif
 BENCH_SCALE ?= 10000,30000,100000
 DEMO_CASES := 360
 define bench_db
@@ -59,11 +63,32 @@ define bench_db
 	tail -n 1 $$db.log
 endef
 bench: export DEBUG = 1
+ifdef DATABASE_URL
+bench: bench-pg
+else
 bench: $(STAMP)
 	@$(bench_db) && \
 	if [ $(BENCH_CASES) -gt $(DEMO_CASES) ]; then \
 	  $(BIN)/python manage.py seed_bulk --cases $$(( $(BENCH_CASES) - $(DEMO_CASES) )) | tail -n 1; fi && \
 	$(BIN)/python manage.py bench
+endif
+
+# The PostgreSQL benchmark (hubnet/benchmark): DATABASE_URL names a throw-away database,
+# grown to BENCH_CASES cases (seed_demo, then seed_synthetic) and served by gunicorn
+# (2 workers) under a bounded load from locust; results in hubnet/benchmark/results/.
+BENCH_SECONDS ?= 60
+BENCH_USERS ?= 4
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,dev,bench]'
+	@touch $@
+
+bench-pg: export DEBUG = 1
+bench-pg: $(BENCH_STAMP)
+	@test -n "$(DATABASE_URL)" || { echo "make bench-pg needs DATABASE_URL: a throw-away PostgreSQL database."; exit 1; }
+	$(BIN)/python manage.py migrate --noinput -v0
+	HUBNET_DEMO_PASSWORD=bench-only-password $(BIN)/python manage.py bench_pg \
+	  --cases $(BENCH_CASES) --seconds $(BENCH_SECONDS) --users $(BENCH_USERS)
 
 bench-scale: export DEBUG = 1
 bench-scale: $(STAMP)
