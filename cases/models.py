@@ -53,6 +53,7 @@ class Youth(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="The region whose hub first logged the youth (for finding duplicates).",
+        db_index=False,  # (region, legal_last_name) leads with it
     )
     legal_first_name = models.CharField("legal first name", max_length=80)
     legal_last_name = models.CharField("legal last name", max_length=80)
@@ -314,7 +315,8 @@ class Case(models.Model):
     )
     youth = models.ForeignKey(Youth, on_delete=models.PROTECT, related_name="cases")
     referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="case")
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    # (region, status) and (agency, status) lead with them: no index of their own.
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", db_index=False)
     county = models.ForeignKey(
         County,
         on_delete=models.PROTECT,
@@ -328,6 +330,7 @@ class Case(models.Model):
         blank=True,
         related_name="cases",
         verbose_name="current agency",
+        db_index=False,
     )
     assigned_worker = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -492,7 +495,8 @@ class CaseStep(models.Model):
     does a step still to do when its case closes (`closed_with_case`).
     """
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
+    # One index fewer to write: (case, definition) and (case, status, due_at) lead with it.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps", db_index=False)
     definition = models.ForeignKey(
         "protocols.StepDefinition", on_delete=models.PROTECT, related_name="+"
     )
@@ -601,7 +605,8 @@ class CaseEvent(models.Model):
     """One row per change of a case: the timeline and the audit trail. Append-only: the
     database refuses to update or delete a row (cases.audit)."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # (case, at) leads with it.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     kind = models.CharField(max_length=30, choices=EventKind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
@@ -692,7 +697,8 @@ class ServiceNeed(models.Model):
     """A service a youth needs, identified on a case, and what became of it. Written by
     cases.services (each change a timeline event), read through the case's door."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="needs")
+    # (case, status) leads with it.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="needs", db_index=False)
     service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="+")
     identified_on = models.DateField()
     status = models.CharField(
@@ -764,8 +770,14 @@ class CaseAccess(models.Model):
     action, list, search and match that showed the youth's name. Append-only: the
     database refuses to update or delete a row (cases.audit)."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="accesses")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # A row for every look: the fewest indexes that serve "who looked at this case" and
+    # "what did this person look at", (case, -at) and (user, -at).
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="accesses", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     at = models.DateTimeField(default=timezone.now)
     channel = models.CharField(max_length=10, choices=AccessChannel.choices)
     granted = models.BooleanField()

@@ -1,7 +1,9 @@
 import datetime
 
+import redis
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -61,7 +63,30 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability for the load balancer; reveals nothing else."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """For the proxy's and the orchestrator's health checks: can this process reach the
+    database and (when one is configured) the Celery broker? 200 or 503, naming which
+    part is down and nothing else."""
+    parts = {"database": _database_up(), "broker": _broker_up()}
+    down = [name for name, up in parts.items() if up is False]
+    body = {"status": "unavailable" if down else "ok", "down": down}
+    return JsonResponse(body, status=503 if down else 200)
+
+
+def _database_up() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return False
+    return True
+
+
+def _broker_up() -> bool | None:
+    """None when tasks run in-process (no broker to reach)."""
+    url = settings.CELERY_BROKER_URL
+    if not url:
+        return None
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False

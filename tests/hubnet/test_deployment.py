@@ -1,5 +1,6 @@
-"""docker-compose.yml is exercised for real in a later issue; here, its shape is checked,
-and `manage.py check --deploy` is run with exactly the environment it gives the web service."""
+"""docker-compose.yml: its shape is checked here, and `manage.py check --deploy` is run
+with exactly the environment it gives the web service. (.ci/run validates it against the
+Compose specification's schema and runs the same topology as processes.)"""
 
 import os
 import re
@@ -28,7 +29,7 @@ def compose():
 def test_production_topology():
     services = compose()["services"]
 
-    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat"}
+    assert set(services) == {"db", "redis", "migrate", "web", "proxy", "worker", "beat"}
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     assert "gunicorn" in services["web"]["command"]
@@ -37,6 +38,50 @@ def test_production_topology():
     )
     assert "migrate" in " ".join(services["migrate"]["command"])
     assert [name for name, s in services.items() if "beat" in s.get("command", [])] == ["beat"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+    # Every long-running service says whether it is healthy.
+    for name in ("db", "redis", "web", "proxy", "worker", "beat"):
+        assert services[name]["healthcheck"]["test"], name
+
+
+def test_redis_is_configured_as_a_broker_not_a_cache():
+    command = compose()["services"]["redis"]["command"]
+
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert "redisdata:/data" in compose()["services"]["redis"]["volumes"]
+
+
+def test_the_proxy_terminates_tls_and_sends_hsts_and_gunicorn_is_not_published():
+    services = compose()["services"]
+    caddyfile = compose()["configs"]["caddyfile"]["content"]
+
+    assert services["proxy"]["image"].startswith("caddy:")
+    assert {"80:80", "443:443"} <= set(services["proxy"]["ports"])
+    assert "reverse_proxy web:8000" in caddyfile
+    assert "Strict-Transport-Security" in caddyfile
+    assert "ports" not in services["web"]  # only the proxy reaches gunicorn
+
+
+def test_the_broker_hands_a_task_on_only_after_the_longest_task_could_run():
+    environment = compose()["services"]["web"]["environment"]
+
+    assert int(environment["CELERY_VISIBILITY_TIMEOUT"]) > 15 * 60
+
+
+def test_the_env_example_names_every_variable_the_compose_file_requires():
+    required = {
+        match["name"]
+        for match in INTERPOLATION.finditer((ROOT / "docker-compose.yml").read_text())
+        if match["op"] in (":?", "?")
+    }
+    example = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+
+    assert required <= example, required - example
 
 
 def test_every_variable_it_sets_is_read_by_the_settings():

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.test import override_settings
 from django.urls import reverse
@@ -137,7 +139,23 @@ def test_health_check_is_public_and_says_nothing_else(client):
     response = client.get(reverse("healthz"))
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "down": []}
+
+
+def test_health_check_says_when_the_broker_cannot_be_reached(client, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"  # nothing listens there
+
+    response = client.get(reverse("healthz"))
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "down": ["broker"]}
+
+
+@pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL"), reason="no broker configured")
+def test_health_check_reaches_the_real_broker(client, settings):
+    settings.CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"]
+
+    assert client.get(reverse("healthz")).json() == {"status": "ok", "down": []}
 
 
 def test_security_headers(client):
