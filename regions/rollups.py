@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from regions.figures import publish, suppression_threshold
@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 # Longer than CELERY_TASK_TIME_LIMIT: a run that holds the quarter longer has died.
 LEASE = datetime.timedelta(minutes=20)
 WAIT_POLL_SECONDS = 0.25
+ADVISORY_NAMESPACE = 7_000_000_000  # the rollup's advisory-lock keys: this plus 10 x year + q
 
 
 class RollupBusy(RuntimeError):
@@ -169,28 +170,71 @@ def _figure(run: RollupRun, metric: Metric, row) -> Figure:
 
 
 def _quarter_take(run: RollupRun) -> None:
-    """Wait until no other live run holds the quarter, then hold it."""
+    """Wait until no other live run holds the quarter, then hold it.
+
+    On PostgreSQL the hold is also a session advisory lock on the quarter: a worker killed
+    in the middle (SIGKILL, a lost machine) loses its connection and with it the lock, so
+    the next run takes the quarter at once instead of waiting for the lease to end; the
+    dead run is then recorded as failed (its task, if delivered again, finds it finished
+    and leaves the figures alone)."""
     RollupQuarter.objects.get_or_create(quarter=run.quarter)
     give_up = time.monotonic() + LEASE.total_seconds()
     while True:
-        with transaction.atomic():
-            lock = RollupQuarter.objects.select_for_update().get(quarter=run.quarter)
-            now = timezone.now()
-            if (
-                lock.holder_id in (None, run.pk)
-                or lock.held_until is None
-                or lock.held_until < now
-            ):
-                lock.holder = run
-                lock.held_until = now + LEASE
-                lock.save(update_fields=["holder", "held_until"])
-                return
+        locked = _advisory_lock(run.quarter)
+        run.advisory_held = bool(locked)
+        if locked is not False:
+            with transaction.atomic():
+                lock = RollupQuarter.objects.select_for_update().get(quarter=run.quarter)
+                now = timezone.now()
+                if (
+                    locked  # PostgreSQL: whoever held it is gone
+                    or lock.holder_id in (None, run.pk)
+                    or lock.held_until is None
+                    or lock.held_until < now
+                ):
+                    if lock.holder_id not in (None, run.pk):
+                        _lost(lock.holder_id)
+                    lock.holder = run
+                    lock.held_until = now + LEASE
+                    lock.save(update_fields=["holder", "held_until"])
+                    return
         if time.monotonic() > give_up:
             raise RollupBusy(f"Another run of {run.quarter} is still going.")
         time.sleep(WAIT_POLL_SECONDS)
+
+
+def _advisory_key(quarter: str) -> int:
+    q = Quarter.parse(quarter)
+    return ADVISORY_NAMESPACE + q.year * 10 + q.number
+
+
+def _advisory_lock(quarter: str) -> bool | None:
+    """PostgreSQL: True when this connection now holds the quarter's advisory lock, False
+    when another session does. None elsewhere (the lease alone decides)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_advisory_key(quarter)])
+        return cursor.fetchone()[0]
+
+
+def _lost(run_id: int) -> None:
+    """A run whose worker died holding the quarter: failed, its figures never written."""
+    RollupRun.objects.filter(
+        pk=run_id, status__in=[RollupStatus.QUEUED, RollupStatus.RUNNING]
+    ).update(
+        status=RollupStatus.FAILED,
+        error="The worker running it stopped before it finished (lost); "
+        "a later run of the quarter took over.",
+        finished_at=timezone.now(),
+    )
 
 
 def _quarter_release(run: RollupRun) -> None:
     RollupQuarter.objects.filter(quarter=run.quarter, holder=run).update(
         holder=None, held_until=None
     )
+    if getattr(run, "advisory_held", False):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_advisory_key(run.quarter)])
+        run.advisory_held = False

@@ -6,6 +6,7 @@ tests/cases/test_metrics.py; here the counts are small, worked out by hand.
 """
 
 import ast
+import contextlib
 import dataclasses
 import datetime
 import threading
@@ -13,6 +14,7 @@ import time
 from io import StringIO
 from pathlib import Path
 
+import psycopg2
 import pytest
 import time_machine
 from celery.contrib.testing.worker import start_worker
@@ -339,6 +341,23 @@ def _replace_metric(monkeypatch, key, compute):
 
 
 @pytest.mark.django_db
+@contextlib.contextmanager
+def live_holder(quarter: str):
+    """Another worker alive and running `quarter`: on PostgreSQL, a second session holding
+    the quarter's advisory lock (on SQLite the lease alone says so)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    other = psycopg2.connect(**connection.get_connection_params())
+    other.autocommit = True
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [rollups._advisory_key(quarter)])
+        yield
+    finally:
+        other.close()
+
+
 class TestFailure:
     def test_a_metric_failing_mid_run_leaves_the_figures_standing(self, seeded, personas):
         with at(ct(2026, 4, 20, 12, 0)):
@@ -386,7 +405,8 @@ class TestFailure:
                 rollup_quarter(quarter=Q1)
         assert statewide("2026Q1", "referrals_received") == received + 1
 
-    def test_a_run_that_cannot_get_the_quarter_is_recorded_as_failed(self, monkeypatch):
+    def test_a_run_that_cannot_get_the_quarter_is_recorded_as_failed(self, db, monkeypatch):
+        # The holder's worker is alive: on PostgreSQL its session holds the quarter's lock.
         holder = RollupRun.objects.create(
             quarter="2026Q1", trigger=RollupTrigger.SCHEDULE, status=RollupStatus.RUNNING
         )
@@ -395,7 +415,7 @@ class TestFailure:
         monkeypatch.setattr(rollups, "LEASE", datetime.timedelta(seconds=0.5))
         monkeypatch.setattr(rollups, "WAIT_POLL_SECONDS", 0.1)
 
-        with pytest.raises(rollups.RollupBusy):
+        with live_holder("2026Q1"), pytest.raises(rollups.RollupBusy):
             rollup_quarter(quarter=Q1)
 
         run = RollupRun.objects.exclude(pk=holder.pk).get()
@@ -604,6 +624,44 @@ class TestScheduledTasks:
         assert (run.quarter, run.trigger, run.status) == ("2027Q2", "schedule", "succeeded")
         assert run.as_of == ct(2027, 4, 2, 0, 45)
         assert written == Figure.objects.filter(quarter="2027Q2").count()
+
+    def test_a_quarter_end_sent_twice_is_computed_once(self, wisconsin):
+        # A beat restarted just after 03:00 (its schedule file lost) sends it again.
+        with at(ct(2027, 4, 1, 3, 0)):
+            tasks.rollup_quarter_just_ended.apply().get()
+        with at(ct(2027, 4, 1, 3, 2)):
+            again = tasks.rollup_quarter_just_ended.apply().get()
+
+        assert again == 0
+        assert RollupRun.objects.filter(quarter="2027Q1").count() == 1
+        # A person may still recompute it whenever they like.
+        with at(ct(2027, 4, 1, 9, 0)):
+            rollup_quarter(quarter=Quarter(2027, 1), trigger=RollupTrigger.PERSON)
+        assert RollupRun.objects.filter(quarter="2027Q1").count() == 2
+
+    def test_the_nightly_run_sent_twice_the_same_night_runs_once(self, wisconsin):
+        with at(ct(2027, 4, 2, 0, 45)):
+            tasks.rollup_quarter_to_date.apply().get()
+        with at(ct(2027, 4, 2, 0, 47)):
+            again = tasks.rollup_quarter_to_date.apply().get()
+        with at(ct(2027, 4, 3, 0, 45)):
+            next_night = tasks.rollup_quarter_to_date.apply().get()
+
+        assert again == 0
+        assert next_night > 0
+        assert RollupRun.objects.filter(quarter="2027Q2").count() == 2
+
+    def test_a_failed_scheduled_run_is_tried_again_when_sent_again(self, wisconsin):
+        RollupRun.objects.create(
+            quarter="2027Q1",
+            trigger=RollupTrigger.SCHEDULE,
+            status=RollupStatus.FAILED,
+            requested_at=ct(2027, 4, 1, 3, 0),
+        )
+        with at(ct(2027, 4, 1, 3, 5)):
+            written = tasks.rollup_quarter_just_ended.apply().get()
+
+        assert written > 0
 
 
 # --- On a real worker (the PostgreSQL + Redis run) --------------------------------
