@@ -30,7 +30,8 @@ class Visitor(FastHttpUser):
     @task
     def next_target(self) -> None:
         target = TARGETS[next(_turns)]
-        kwargs = {"headers": target["headers"], "name": target["name"]}
+        # A redirect (to the sign-in page) is a failure, never a page measured.
+        kwargs = {"headers": target["headers"], "name": target["name"], "allow_redirects": False}
         if target.get("referral_county"):
             kwargs["json"] = referral_body(target["referral_county"])
         with self.client.request(

@@ -238,7 +238,8 @@ class Command(BaseCommand):
         env = {
             **os.environ,
             "DEBUG": "0",
-            "SECRET_KEY": "bench-only-" + os.urandom(16).hex(),
+            # The sessions made here are signed with this process's key.
+            "SECRET_KEY": settings.SECRET_KEY,
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_COOKIES": "0",
             "SECURE_SSL_REDIRECT": "0",
