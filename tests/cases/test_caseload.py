@@ -69,6 +69,29 @@ class TestClosedCasesAndTotals:
         assert 'rel="next"' not in last
         assert numbers_in(first) + numbers_in(second) + numbers_in(last) == made
 
+    def test_a_deep_page_asks_what_the_first_does_and_shows_its_steps(
+        self, client_for, personas, make_case, monkeypatch
+    ):
+        monkeypatch.setattr(lists, "PAGE_SIZE", 2)
+        for _ in range(6):
+            make_case(status=Status.ROUTED)
+        client = client_for(personas["hub2.specialist"])
+        client.get(LIST)
+
+        def asked(page: int) -> tuple[int, str]:
+            with CaptureQueriesContext(connection) as captured:
+                text = client.get(LIST, {"page": page}).text
+            return len(captured), text
+
+        first, _ = asked(1)
+        deep, text = asked(3)
+
+        assert deep == first
+        # Only the page's cases were annotated, and they were: each shows its next step.
+        cells = re.findall(r'<td data-label="Next step">(.*?)</td>', text, re.S)
+        assert len(cells) == 2
+        assert all("<time datetime=" in cell for cell in cells), cells
+
 
 class TestSorting:
     def test_a_column_heading_sorts_and_sorting_again_reverses(

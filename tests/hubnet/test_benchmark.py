@@ -122,3 +122,11 @@ def test_the_report_reads_locusts_summary(tmp_path):
     assert "| case page | 12.0 | 30.0 | 45.0 | 2.0 | 1 | 30 | <= 100 |" in table
     assert "the baseline needs 99 for today's staff; HubNet holds 22" in table
     assert "Sequential scans of large tables on these paths: none." in table
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_postgresql_connections_do_not_compile_queries():
+    # JIT compilation cost more than the short indexed queries it compiled.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
