@@ -1004,7 +1004,7 @@ def _alert_message(step: CaseStep, threshold: str) -> str:
 def _alert_emails(message: str, addresses: list[str]) -> None:
     """One email per recipient (nobody sees who else was told). A failed send is logged
     and does not stop the others; the in-app notification is already there."""
-    for address in addresses:
+    for number, address in enumerate(addresses, start=1):
         try:
             send_mail(
                 subject="HubNet: a protocol step needs you",
@@ -1017,7 +1017,10 @@ def _alert_emails(message: str, addresses: list[str]) -> None:
                 fail_silently=False,
             )
         except Exception:
-            logger.exception("Deadline alert email to %s failed", address)
+            # Which recipient by position only: the log holds no one's address.
+            logger.exception(
+                "Deadline alert email %s of %s failed: %s", number, len(addresses), message
+            )
 
 
 # ----------------------------------------------------------------------------- needs

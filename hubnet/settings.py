@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged while a request runs carries its id (hubnet.log_context).
+    "hubnet.log_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "hubnet.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -346,11 +348,24 @@ CELERY_BEAT_SCHEDULE = {
 # force can change it in the admin (regions.DisclosureControl); this is the default.
 SUPPRESSION_THRESHOLD = env_int("SUPPRESSION_THRESHOLD", default=5)
 
+# One JSON object a line in production (request id, user id, case id; never a name or
+# what someone typed: hubnet.log_context); plain lines in development.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "hubnet.log_context.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "hubnet.log_context.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # django-axes tells of every sign-in at INFO; lockouts come through hubnet.security.
     "loggers": {"axes": {"level": "WARNING"}},

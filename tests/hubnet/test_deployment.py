@@ -165,3 +165,17 @@ def test_the_health_check_answers_plain_http_when_https_is_enforced(client, sett
     assert client.get("/healthz").status_code == 200
     assert client.get("/login/").status_code == 301
     assert client.get("/login/", secure=True).status_code == 200
+
+
+def test_gunicorn_logs_paths_without_their_query_strings():
+    # A search for a youth's name is a query string: it must not reach the access log.
+    [logformat] = [
+        arg
+        for arg in compose()["services"]["web"]["command"]
+        if arg.startswith("--access-logformat")
+    ]
+
+    assert "%(U)s" in logformat
+    for atom in ("%(r)s", "%(q)s", "%(f)s"):  # request line, query string, referer
+        assert atom not in logformat
+    assert "%({x-request-id}o)s" in logformat
