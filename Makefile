@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test fuzz lint format install clean bench bench-scale bench-pg
+.PHONY: run test fuzz lint format install clean bench bench-scale bench-pg backup restore
 
 install: $(STAMP)
 
@@ -94,6 +94,19 @@ bench-scale: export DEBUG = 1
 bench-scale: $(STAMP)
 	@$(bench_db) && \
 	$(BIN)/python manage.py bench --scale $(BENCH_SCALE)
+
+# Backups of the PostgreSQL database DATABASE_URL names (pg_dump custom format). Restore
+# only into a freshly created, empty database: `createdb hubnet_restored`, point
+# DATABASE_URL at it, `make restore BACKUP_FILE=...`. Both print the database's
+# fingerprint (row counts, access-log checksum) to compare.
+backup: $(STAMP)
+	@test -n "$(DATABASE_URL)" || { echo "make backup needs DATABASE_URL (PostgreSQL)."; exit 1; }
+	$(BIN)/python manage.py backup $(if $(BACKUP_FILE),--file $(BACKUP_FILE))
+
+restore: $(STAMP)
+	@test -n "$(DATABASE_URL)" || { echo "make restore needs DATABASE_URL (an empty PostgreSQL database)."; exit 1; }
+	@test -n "$(BACKUP_FILE)" || { echo "make restore needs BACKUP_FILE=the .dump file."; exit 1; }
+	$(BIN)/python manage.py restore --file $(BACKUP_FILE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
