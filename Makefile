@@ -77,7 +77,7 @@ endif
 # grown to BENCH_CASES cases (seed_demo, then seed_synthetic) and served by gunicorn
 # (2 workers) under a bounded load from locust; results in hubnet/benchmark/results/.
 BENCH_SECONDS ?= 60
-BENCH_USERS ?= 4
+BENCH_USERS ?= 2
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,dev,bench]'

@@ -59,7 +59,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--cases", type=int, default=100_000)
         parser.add_argument("--seconds", type=int, default=60, help="How long the load lasts.")
-        parser.add_argument("--users", type=int, default=4, help="Concurrent simulated users.")
+        parser.add_argument(
+            "--users", type=int, default=2, help="Concurrent simulated users (one per worker)."
+        )
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers.")
         parser.add_argument("--out", default=str(RESULTS), help="Where results are written.")
 
