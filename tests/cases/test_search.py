@@ -4,11 +4,13 @@ through the door, every result logged; and the search box in the header."""
 import re
 
 import pytest
+from django.db import connection
 from django.db.models import Max
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from cases.models import AccessChannel, CaseAccess, Status
+from cases.selectors import case_search_condition, cases_visible_to
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +184,18 @@ def test_a_name_that_grows_when_folded_is_saved_and_found(client_for, personas, 
     case = make_case(first="Straß" * 16, last="Groß" * 20)
     text = client_for(personas["hub2.specialist"]).get(reverse("cases:list"), {"q": "grossgross"})
     assert case.number in text.content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's trigram indexes")
+def test_a_word_is_looked_up_by_trigram_index_on_postgresql(personas, make_case):
+    make_case(first="Quinn", last="Privacy")
+    hub = personas["hub2.specialist"]
+    found = cases_visible_to(hub).filter(case_search_condition("privac"))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as at scale, whatever the size
+        plan = found.explain()
+
+    assert found.count() == 1
+    assert "youth_name_folded_trgm" in plan
+    assert "referral_reporter_folded_trgm" in plan
