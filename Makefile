@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test fuzz lint format install clean bench bench-scale bench-pg backup restore
+.PHONY: run test fuzz lint format install clean bench bench-scale bench-pg bench-access-log backup restore
 
 install: $(STAMP)
 
@@ -89,6 +89,15 @@ bench-pg: $(BENCH_STAMP)
 	$(BIN)/python manage.py migrate --noinput -v0
 	HUBNET_DEMO_PASSWORD=bench-only-password $(BIN)/python manage.py bench_pg \
 	  --cases $(BENCH_CASES) --seconds $(BENCH_SECONDS) --users $(BENCH_USERS)
+
+# Does the access log need partitioning? Grows it to ACCESS_ROWS rows over the cases of
+# the bench-pg database and times the "who looked at this record" page (results in
+# hubnet/benchmark/results/access_log.md).
+ACCESS_ROWS ?= 100000000
+bench-access-log: export DEBUG = 1
+bench-access-log: $(BENCH_STAMP)
+	@test -n "$(DATABASE_URL)" || { echo "make bench-access-log needs DATABASE_URL: the bench-pg database."; exit 1; }
+	HUBNET_DEMO_PASSWORD=bench-only-password $(BIN)/python manage.py bench_access_log --rows $(ACCESS_ROWS)
 
 bench-scale: export DEBUG = 1
 bench-scale: $(STAMP)

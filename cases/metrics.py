@@ -199,15 +199,14 @@ def cases_active_end(period: Period):
     """Opened before the end and not closed then: no closure before the end, or a
     reopening after the last one."""
     end = period.end
-    last_closed = Subquery(_closures_before(end).order_by("-at", "-id").values("at")[:1])
-    last_reopened = Subquery(
-        _closures_before(end, kind=EventKind.REOPENED).order_by("-at", "-id").values("at")[:1]
+    # Closed then: a closure before the end with no reopening after it (and before the
+    # end). As anti-joins the database reads the closures once, where two subqueries a
+    # case took 48 s at a million cases.
+    reopened_after = CaseEvent.objects.filter(
+        case=OuterRef("case"), kind=EventKind.REOPENED, at__gt=OuterRef("at"), at__lt=end
     )
-    active = (
-        Case.objects.filter(opened_at__lt=end)
-        .annotate(_closed=last_closed, _reopened=last_reopened)
-        .filter(Q(_closed__isnull=True) | Q(_reopened__gt=F("_closed")))
-    )
+    closed_then = _closures_before(end).filter(~Exists(reopened_after))
+    active = Case.objects.filter(opened_at__lt=end).filter(~Exists(closed_then))
     return count_rows(active, places=ON_CASE)
 
 

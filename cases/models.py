@@ -340,6 +340,10 @@ class Case(models.Model):
         related_name="assigned_cases",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    status_since = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the case came into its status: the hub queue's 'waiting since'.",
+    )
     screening_outcome = models.CharField(
         max_length=20, choices=ScreeningOutcome.choices, blank=True
     )
@@ -375,7 +379,8 @@ class Case(models.Model):
     class Meta:
         ordering = ["-opened_at", "-id"]
         indexes = [
-            models.Index(fields=["region", "status"]),
+            # The hub queue: a region's cases in a state, longest waiting first.
+            models.Index(fields=["region", "status", "status_since", "id"]),
             models.Index(fields=["agency", "status"]),
             models.Index(fields=["-opened_at", "-id"], name="case_opened_keyset"),
         ]
@@ -520,6 +525,14 @@ class CaseStep(models.Model):
         help_text="Not applicable because the case closed while the step was still to do "
         "(not because its condition stopped holding): reopening the case revives it.",
     )
+    # Kept from the case, so that a hub's overdue steps are read from one index
+    # (casestep_region_overdue) without visiting each of its open cases. A case's region
+    # never changes; `for_agency` follows its agency (cases.steps.steps_follow_agency).
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", db_index=False)
+    for_agency = models.BooleanField(
+        default=False,
+        help_text="Waits on the case's agency: an agency's step, and the case has one.",
+    )
 
     class Meta:
         ordering = ["definition__order", "id"]
@@ -529,6 +542,12 @@ class CaseStep(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"], name="casestep_open_due"),
             models.Index(fields=["case", "status", "due_at"], name="casestep_case_next_due"),
+            # A region's steps to do, soonest due first, with what the hub's counts need.
+            models.Index(
+                fields=["region", "due_at", "case", "for_agency"],
+                name="casestep_region_overdue",
+                condition=Q(status="pending"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -634,7 +653,11 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"])]
+        indexes = [
+            models.Index(fields=["case", "at"]),
+            # The quarterly figures: a quarter's routings, acceptances, declines, closures.
+            models.Index(fields=["kind", "at"], name="caseevent_kind_at"),
+        ]
         triggers = append_only_triggers("caseevent")
 
     def __str__(self) -> str:

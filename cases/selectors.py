@@ -19,10 +19,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import (
-    BooleanField,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     Max,
     Min,
@@ -54,6 +52,7 @@ from cases.models import (
     Youth,
 )
 from cases.steps import DUE_SOON, SCREENING_STEP_KEY
+from hubnet.request_memo import memoised
 from hubnet.text import fold
 from protocols.models import Owner, StepDefinition
 from regions.models import (
@@ -68,6 +67,27 @@ def _region_ids(user, codename: str):
     return RegionUserObjectPermission.objects.filter(
         user=user, permission__codename=codename
     ).values("content_object_id")
+
+
+def _hub_region_list(user) -> list[int]:
+    """The regions `user` works as hub specialist, as values: the planner then reads a
+    list's cases from the index on (region, status, ...), where a subquery hid it."""
+    return memoised(
+        ("hub_regions", user.pk),
+        lambda: list(
+            _region_ids(user, "work_region_cases").values_list("content_object_id", flat=True)
+        ),
+    )
+
+
+def _work_agency_list(user) -> list[int]:
+    """The agencies `user` works for, as values (see `_hub_region_list`)."""
+    return memoised(
+        ("work_agencies", user.pk),
+        lambda: list(
+            _agency_ids(user, "work_agency_cases").values_list("content_object_id", flat=True)
+        ),
+    )
 
 
 def _agency_ids(user, codename: str):
@@ -96,6 +116,22 @@ def _live_grants(user) -> QuerySet[CaseGrant]:
     )
 
 
+def _visibility_keys(user: AbstractBaseUser) -> tuple[tuple, tuple, tuple]:
+    """The regions, agencies and granted cases whose cases `user` may see (once a GET)."""
+    return memoised(
+        ("visible", user.pk),
+        lambda: (
+            tuple(
+                _region_ids(user, "view_region_cases").values_list("content_object_id", flat=True)
+            ),
+            tuple(
+                _agency_ids(user, "view_agency_cases").values_list("content_object_id", flat=True)
+            ),
+            tuple(_live_grants(user).values_list("case_id", flat=True)),
+        ),
+    )
+
+
 def cases_visible_to(user: AbstractBaseUser) -> QuerySet[Case]:
     """Every case `user` may see, with what list pages and serializers need joined in."""
     if not user.is_authenticated or not user.is_active:
@@ -104,13 +140,7 @@ def cases_visible_to(user: AbstractBaseUser) -> QuerySet[Case]:
     # queries), then the cases by those values: each branch is an index scan the planner
     # can combine ((region, status), (agency, status), the primary key). The same three
     # as subqueries ORed together hid that from it: it walked the whole table instead.
-    regions = list(
-        _region_ids(user, "view_region_cases").values_list("content_object_id", flat=True)
-    )
-    agencies = list(
-        _agency_ids(user, "view_agency_cases").values_list("content_object_id", flat=True)
-    )
-    granted = list(_live_grants(user).values_list("case_id", flat=True))
+    regions, agencies, granted = _visibility_keys(user)
     branches = [
         Q(**{field: values})
         for field, values in (
@@ -310,9 +340,14 @@ AGENCY_OWNED_STEP = Q(definition__owner=Owner.AGENCY, case__agency__isnull=False
 def _steps_owned_by(user: AbstractBaseUser) -> Q:
     """CaseStep rows `user` records: hub-owned ones in regions they work as hub specialist,
     agency-owned ones of the agencies they work for."""
-    return (HUB_OWNED_STEP & Q(case__region_id__in=_region_ids(user, "work_region_cases"))) | (
-        AGENCY_OWNED_STEP & Q(case__agency_id__in=_agency_ids(user, "work_agency_cases"))
-    )
+    # As values, not subqueries: the step summaries repeat this in five subqueries a case
+    # list, and planning their permission subqueries cost more than running the list.
+    owned = Q()
+    if regions := _hub_region_list(user):
+        owned |= HUB_OWNED_STEP & Q(case__region_id__in=regions)
+    if agencies := _work_agency_list(user):
+        owned |= AGENCY_OWNED_STEP & Q(case__agency_id__in=agencies)
+    return owned or Q(pk__isnull=True)  # someone who records none: a condition nothing meets
 
 
 def _count(steps: QuerySet[CaseStep]):
@@ -360,18 +395,17 @@ def steps_summary(cases: QuerySet[Case], now, *, user: AbstractBaseUser) -> Quer
 
 
 def overdue_steps_in_regions(user: AbstractBaseUser, now) -> QuerySet[CaseStep]:
-    """Overdue steps of the open cases in the regions the user works as hub specialist,
-    each with `waits_on_agency` (recorded by the case's agency, not the hub)."""
+    """Overdue steps of the open cases in the regions the user works as hub specialist
+    (and sees: every case of them), each with `for_agency` (recorded by the case's agency,
+    not the hub).
+
+    Read from the index casestep_region_overdue (region, due_at, ...) of the steps to do:
+    never each open case of the region. A closed case has no step to do (closing sets
+    them aside: cases.steps.case_steps_sync)."""
+    visible_regions = _visibility_keys(user)[0]
+    regions = [pk for pk in _hub_region_list(user) if pk in visible_regions]
     return (
-        CaseStep.objects.filter(
-            case__in=cases_visible_to(user).filter(
-                region_id__in=_region_ids(user, "work_region_cases")
-            ),
-            status=StepStatus.PENDING,
-            due_at__lt=now,
-        )
-        .exclude(case__status=Status.CLOSED)
-        .annotate(waits_on_agency=ExpressionWrapper(AGENCY_OWNED_STEP, BooleanField()))
+        CaseStep.objects.filter(region_id__in=regions, status=StepStatus.PENDING, due_at__lt=now)
         .select_related("definition", "case__agency")
         .order_by("due_at", "id")
     )
@@ -379,13 +413,15 @@ def overdue_steps_in_regions(user: AbstractBaseUser, now) -> QuerySet[CaseStep]:
 
 def overdue_step_counts(user: AbstractBaseUser, now) -> dict[str, int]:
     """How many steps `overdue_steps_in_regions` finds: all of them (`total`), those the
-    hub records (`hub`) and those waiting on the cases' agencies (`agency`). One query."""
+    hub records (`hub`) and those waiting on the cases' agencies (`agency`), and in how
+    many cases. One query, on the index alone."""
     counts = (
         overdue_steps_in_regions(user, now)
         .order_by()
         .aggregate(
-            total=Count("pk"),
-            agency=Count("pk", filter=AGENCY_OWNED_STEP),
+            # Columns of the index (casestep_region_overdue), not the key: read from it.
+            total=Count("case"),
+            agency=Count("case", filter=Q(for_agency=True)),
             cases=Count("case", distinct=True),
         )
     )
@@ -394,16 +430,25 @@ def overdue_step_counts(user: AbstractBaseUser, now) -> dict[str, int]:
 
 def overdue_cases_in_regions(user: AbstractBaseUser, now, *, limit: int) -> list[dict]:
     """The `limit` cases of `overdue_steps_in_regions` whose steps are longest overdue,
-    each as {"case", "steps"} with its overdue steps, longest overdue first. Two queries,
-    whatever the number of cases or steps."""
+    each as {"case", "steps"} with its overdue steps, longest overdue first.
+
+    The steps are read in due order until `limit` cases have come up (one query while no
+    case has more than 20 overdue steps), then those cases' steps: whatever the number of
+    overdue steps in the region, two queries read a few hundred rows."""
     steps = overdue_steps_in_regions(user, now)
-    first = list(
-        steps.order_by()
-        .values("case")
-        .annotate(first_due=Min("due_at"))
-        .order_by("first_due", "case")
-        .values_list("case", flat=True)[:limit]
-    )
+    batch = limit * 20
+    first: list = []
+    offset = 0
+    while len(first) < limit:
+        rows = list(steps.values_list("case_id", flat=True)[offset : offset + batch])
+        for case_id in rows:
+            if case_id not in first:
+                first.append(case_id)
+                if len(first) == limit:
+                    break
+        if len(rows) < batch:
+            break
+        offset += batch
     grouped: dict = {case_id: [] for case_id in first}
     for step in steps.filter(case_id__in=first).select_related("case"):
         grouped[step.case_id].append(step)
@@ -487,7 +532,7 @@ def case_search_condition(query: str) -> Q:
 def hub_queue(user: AbstractBaseUser) -> QuerySet[Case]:
     """Cases waiting on the hub: new, unrouted, declined, awaiting acceptance."""
     return cases_visible_to(user).filter(
-        region_id__in=_region_ids(user, "work_region_cases"),
+        region_id__in=_hub_region_list(user),
         status__in=[Status.RECEIVED, Status.SCREENED, Status.DECLINED, Status.ROUTED],
     )
 

@@ -51,6 +51,7 @@ from cases.steps import (
     case_steps_sync,
     screening_step_data,
     step_values_clean,
+    steps_follow_agency,
     values_display,
 )
 from protocols.models import Owner
@@ -120,7 +121,7 @@ def _event(
     closure_reason="",
     from_another_case=False,
 ) -> None:
-    CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         kind=kind,
         actor=actor,
@@ -132,6 +133,10 @@ def _event(
         closure_reason=closure_reason,
         from_another_case=from_another_case,
     )
+    if from_status != case.status:
+        # The case waits in its new state from now (the hub queue's order).
+        case.status_since = event.at
+        Case.objects.filter(pk=case.pk).update(status_since=event.at)
 
 
 def _case_number(region: Region, year: int) -> str:
@@ -414,6 +419,7 @@ def case_route(
         case.save(
             update_fields=["agency", "routing_basis", "assigned_worker", "status", "updated_at"]
         )
+        steps_follow_agency(case)
         _event(
             case,
             EventKind.ROUTED,
@@ -459,6 +465,7 @@ def case_decline(
         case.routing_basis = ""
         case.status = Status.DECLINED
         case.save(update_fields=["agency", "routing_basis", "status", "updated_at"])
+        steps_follow_agency(case)
         _event(
             case,
             EventKind.DECLINED,

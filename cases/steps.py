@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 
 from cases.models import CLOCK_SKEW, Case, CaseStep, ScreeningOutcome, StepStatus
 from cases.widgets import DateTimeInput
-from protocols.models import Anchor, Condition, FieldKind, OffsetUnit, StepDefinition
+from protocols.models import Anchor, Condition, FieldKind, OffsetUnit, Owner, StepDefinition
 from regions.models import Agency
 
 DUE_SOON = datetime.timedelta(hours=4)
@@ -93,7 +93,16 @@ def case_steps_sync(case: Case, *, opening: bool = False) -> list[StepChange]:
         StepDefinition.objects.filter(version_id=case.protocol_version_id).order_by("order", "id")
     )
     steps = {s.definition_id: s for s in case.steps.select_related("definition")}
-    missing = [CaseStep(case=case, definition=d) for d in definitions if d.pk not in steps]
+    missing = [
+        CaseStep(
+            case=case,
+            definition=d,
+            region_id=case.region_id,
+            for_agency=_for_agency(d, case),
+        )
+        for d in definitions
+        if d.pk not in steps
+    ]
     created = {id(step) for step in missing}
     if missing:
         CaseStep.objects.bulk_create(missing)
@@ -143,6 +152,19 @@ def case_steps_sync(case: Case, *, opening: bool = False) -> list[StepChange]:
             dirty, ["status", "applies_since", "due_at", "closed_with_case"]
         )
     return changes
+
+
+def _for_agency(definition: StepDefinition, case: Case) -> bool:
+    return definition.owner == Owner.AGENCY and case.agency_id is not None
+
+
+def steps_follow_agency(case: Case) -> None:
+    """After the case's agency changed (routed, declined): which of its steps wait on an
+    agency (`CaseStep.for_agency`, what the hub's overdue counts read). Two updates."""
+    steps = CaseStep.objects.filter(case=case)
+    steps.filter(for_agency=True).update(for_agency=False)
+    if case.agency_id is not None:
+        steps.filter(definition__owner=Owner.AGENCY).update(for_agency=True)
 
 
 # ----------------------------------------------------------------------------- fields

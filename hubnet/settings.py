@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every line logged while a request runs carries its id (hubnet.log_context).
     "hubnet.log_context.RequestContextMiddleware",
+    # A GET's lookups of its user's rights, once a request (hubnet.request_memo).
+    "hubnet.request_memo.RequestMemoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "hubnet.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

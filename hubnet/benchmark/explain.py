@@ -3,7 +3,7 @@ large tables among them."""
 
 import re
 
-from django.db import connection
+from django.db import connection, transaction
 
 LARGE = 10_000  # rows (the planner's estimate): a sequential scan of more is flagged
 SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
@@ -19,15 +19,13 @@ def table_sizes() -> dict[str, int]:
 
 
 def explain(sql: str) -> str:
-    """The plan of `sql` as run: times, rows and buffers. In a transaction rolled back, so
-    that nothing a query might write stays."""
-    with connection.cursor() as cursor:
-        cursor.execute("BEGIN")
-        try:
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-            return "\n".join(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("ROLLBACK")
+    """The plan of `sql` as run: times, rows and buffers. In a transaction (or, inside a
+    caller's, a savepoint) rolled back, so that nothing a query might write stays."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    return plan
 
 
 def explain_reads(queries: list[dict], sizes: dict[str, int]) -> tuple[str, list[str]]:

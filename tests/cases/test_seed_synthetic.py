@@ -158,3 +158,51 @@ def test_county_agencies_exist_for_every_county(wisconsin):
         Agency.objects.filter(county__isnull=False).values_list("county_id", flat=True)
     )
     assert set(County.objects.values_list("pk", flat=True)) <= with_agency
+
+
+def index_names() -> set[str]:
+    from cases.management.commands.seed_synthetic import LOADED
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s)",
+            [[model._meta.db_table for model in LOADED]],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+@on_postgres
+def test_the_indexes_dropped_for_the_load_are_all_back_after_it(templates):
+    before = index_names()
+    assert "casestep_case_next_due" in before
+
+    grow(60)
+
+    assert index_names() == before
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('seed_synthetic_dropped_index')")
+        assert cursor.fetchone()[0] is None
+
+
+@on_postgres
+def test_a_run_stopped_half_way_builds_the_indexes_at_the_next_start(templates):
+    from cases.management.commands.seed_synthetic import LOADED, drop_secondary_indexes
+
+    before = index_names()
+    drop_secondary_indexes(LOADED)  # then the load was stopped
+    assert "casestep_case_next_due" not in index_names()
+
+    grow(len(templates))  # nothing to add: the indexes come back all the same
+
+    assert index_names() == before
+
+
+@on_postgres
+def test_surnames_are_spread_thin_as_in_life(templates):
+    grow(400)
+
+    copies = Youth.objects.exclude(cases__in=templates)
+    surnames = set(copies.values_list("legal_last_name", flat=True))
+    # 396 copies drawn from about 1,700 surnames: hardly any twice. (A search for a
+    # surname finds a few youth, not a sixth of them.)
+    assert len(surnames) > 300

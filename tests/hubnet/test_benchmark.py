@@ -130,3 +130,34 @@ def test_postgresql_connections_do_not_compile_queries():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_the_access_log_benchmark_grows_the_log_and_times_the_page(
+    personas, make_case, tmp_path, settings
+):
+    import json
+
+    from django.core.management import call_command
+
+    from cases.models import CaseAccess
+
+    for county in ("Outagamie", "Brown", "Dane"):
+        make_case(county=county, status=Status.ACCEPTED)
+    before = set(CaseAccess.objects.values_list("pk", flat=True))
+    settings.DEBUG = True
+
+    call_command("bench_access_log", rows=len(before) + 600, samples=3, chunk=200, out=tmp_path)
+
+    result = json.loads((tmp_path / "access_log.json").read_text())
+    added = CaseAccess.objects.exclude(pk__in=before)
+    # (The page views it timed are in the log too.)
+    assert added.count() >= result["load"]["rows_added"] > 0
+    # Every row added names someone who works on the case: its hub or its agency.
+    for access in added.select_related("case__region__hub", "case__agency", "user")[:100]:
+        assert cases_visible_to(access.user).filter(pk=access.case_id).exists()
+    assert result["refused"] == {"update": True, "delete": True, "truncate": True}
+    assert result["samples"] == 3
+    assert result["page_ms"]["p50"] > 0
+    assert "who looked at this record" in (tmp_path / "access_log.md").read_text()
+    assert (tmp_path / "explain" / "access-log-at-scale.txt").read_text().strip()

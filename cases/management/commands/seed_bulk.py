@@ -180,6 +180,7 @@ class Command(BaseCommand):
                         "youth_id": youth_id,
                         "referral_id": referral_id,
                         "opened_at": opened,
+                        "status_since": moved(template.case["status_since"]),
                         "screened_at": moved(template.case["screened_at"]),
                         "accepted_at": moved(template.case["accepted_at"]),
                         "closed_at": moved(template.case["closed_at"]),

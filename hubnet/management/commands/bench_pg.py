@@ -161,6 +161,11 @@ class Command(BaseCommand):
             {"name": "region cases page (hub)", "who": hub, "path": "/cases/"},
             {"name": "region cases, page 200", "who": hub, "path": "/cases/?page=200"},
             {"name": "case page", "who": worker, "path": f"/cases/{some_case.pk}/"},
+            {
+                "name": "who looked at a case (access log)",
+                "who": hub,
+                "path": f"/cases/{some_case.pk}/access-log/",
+            },
             {"name": "cases API, first page", "who": hub, "api": True, "path": "/api/v1/cases/"},
             {"name": "cases API, deep cursor", "who": hub, "api": True, "path": deep_cursor},
             {
