@@ -199,3 +199,7 @@ def test_a_word_is_looked_up_by_trigram_index_on_postgresql(personas, make_case)
     assert found.count() == 1
     assert "youth_name_folded_trgm" in plan
     assert "referral_reporter_folded_trgm" in plan
+    # Each branch finds its cases by index too (an OR of the three read every case).
+    assert "case_number_trgm" in plan
+    assert "cases_case_youth_id" in plan
+    assert "cases_case_referral_id_key" in plan
