@@ -382,7 +382,7 @@ class TestOverdueStepsByWhoRecordsThem:
         assert (
             "<strong>6</strong> overdue protocol steps in the region: "
             f"{HUB_STEPS_OVERDUE} for the hub to record, "
-            f"{AGENCY_STEPS_OVERDUE} waiting on the agency"
+            f"{AGENCY_STEPS_OVERDUE} waiting on agencies"
         ) in hub_home
 
     def test_before_routing_the_agency_steps_are_the_hubs(self, clock, client_for, personas):

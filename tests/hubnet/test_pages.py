@@ -104,7 +104,9 @@ def test_deadline_alerts_command(personas, make_case):
 def test_hub_home_lists_the_region(client_for, personas):
     response = client_for(personas["hub2.specialist"]).get(reverse("home"))
 
-    assert "17 counties, 3 tribes, 20 agencies" in response.text
+    assert "17 counties, 3 tribes, 20 agencies, 3 of them designated resource agencies" in (
+        response.text
+    )
     assert "Outagamie County Human Services" in response.text  # a resource agency
     assert "Dane" not in response.text  # region 5
 
