@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from cases.models import OPEN_STATUSES, UNMET_NEEDS, ServiceNeed, Status
 from cases.selectors import case_search_condition
+from hubnet.forms import QuickSelect
 from regions.models import Agency, County, Tribe
 
 
@@ -18,6 +19,7 @@ class CaseFilter(django_filters.FilterSet):
         choices=[("open", "Open"), *Status.choices],
         method="filter_status",
         empty_label="Any status, closed included",
+        widget=QuickSelect,
     )
     county = django_filters.CharFilter(field_name="county__fips", label="County (FIPS code)")
     tribe = django_filters.ModelChoiceFilter(
@@ -37,6 +39,7 @@ class CaseFilter(django_filters.FilterSet):
         choices=[("unmet", "Has unmet service needs")],
         method="filter_needs",
         empty_label="Any",
+        widget=QuickSelect,
         label="Service needs ('unmet': identified, referred, waitlisted or unavailable)",
     )
 

@@ -19,6 +19,7 @@ from cases.models import (
 from cases.services import routing_agencies
 from cases.steps import SCREENING_FILLED_KEYS, step_form_class
 from cases.widgets import DateInput, DateTimeInput
+from hubnet.forms import QuickSelect
 from regions.models import Agency, AgencyKind, County, Provider, ServiceType, Tribe
 
 
@@ -84,7 +85,7 @@ class StatusAwareForm(forms.Form):
     expected_status = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
-class CountySelect(forms.Select):
+class CountySelect(QuickSelect):
     """Each county option carries its region number, so the page can warn at once when a
     youth's county is in another hub's region."""
 

@@ -52,7 +52,7 @@ from cases.models import (
     Youth,
 )
 from cases.steps import DUE_SOON, SCREENING_STEP_KEY
-from hubnet.request_memo import memoised
+from hubnet.request_memo import in_request, memoised
 from hubnet.text import fold
 from protocols.models import Owner, StepDefinition
 from regions.models import (
@@ -69,31 +69,50 @@ def _region_ids(user, codename: str):
     ).values("content_object_id")
 
 
-def _hub_region_list(user) -> list[int]:
-    """The regions `user` works as hub specialist, as values: the planner then reads a
-    list's cases from the index on (region, status, ...), where a subquery hid it."""
-    return memoised(
-        ("hub_regions", user.pk),
-        lambda: list(
-            _region_ids(user, "work_region_cases").values_list("content_object_id", flat=True)
-        ),
-    )
-
-
-def _work_agency_list(user) -> list[int]:
-    """The agencies `user` works for, as values (see `_hub_region_list`)."""
-    return memoised(
-        ("work_agencies", user.pk),
-        lambda: list(
-            _agency_ids(user, "work_agency_cases").values_list("content_object_id", flat=True)
-        ),
-    )
-
-
 def _agency_ids(user, codename: str):
     return AgencyUserObjectPermission.objects.filter(
         user=user, permission__codename=codename
     ).values("content_object_id")
+
+
+# Which table holds each case permission a user can have on a region or an agency.
+CASE_PERMISSION_TABLES = {
+    "view_region_cases": RegionUserObjectPermission,
+    "work_region_cases": RegionUserObjectPermission,
+    "view_agency_cases": AgencyUserObjectPermission,
+    "work_agency_cases": AgencyUserObjectPermission,
+}
+
+
+def _permitted_ids(user, codename: str) -> tuple[int, ...]:
+    """The regions (or agencies) on which `user` holds `codename`. Within a GET request one
+    query per table answers all its codenames, kept for the request (hubnet.request_memo)."""
+    table = CASE_PERMISSION_TABLES[codename]
+    if not in_request():
+        rows = table.objects.filter(user=user, permission__codename=codename)
+        return tuple(rows.values_list("content_object_id", flat=True))
+
+    def every_codename() -> dict[str, tuple[int, ...]]:
+        codenames = [name for name, holder in CASE_PERMISSION_TABLES.items() if holder is table]
+        rows = list(
+            table.objects.filter(user=user, permission__codename__in=codenames).values_list(
+                "permission__codename", "content_object_id"
+            )
+        )
+        return {name: tuple(pk for held, pk in rows if held == name) for name in codenames}
+
+    return memoised(("case_permissions", table.__name__, user.pk), every_codename)[codename]
+
+
+def _hub_region_list(user) -> list[int]:
+    """The regions `user` works as hub specialist, as values: the planner then reads a
+    list's cases from the index on (region, status, ...), where a subquery hid it."""
+    return list(_permitted_ids(user, "work_region_cases"))
+
+
+def _work_agency_list(user) -> list[int]:
+    """The agencies `user` works for, as values (see `_hub_region_list`)."""
+    return list(_permitted_ids(user, "work_agency_cases"))
 
 
 def _live_grants(user) -> QuerySet[CaseGrant]:
@@ -121,12 +140,8 @@ def _visibility_keys(user: AbstractBaseUser) -> tuple[tuple, tuple, tuple]:
     return memoised(
         ("visible", user.pk),
         lambda: (
-            tuple(
-                _region_ids(user, "view_region_cases").values_list("content_object_id", flat=True)
-            ),
-            tuple(
-                _agency_ids(user, "view_agency_cases").values_list("content_object_id", flat=True)
-            ),
+            _permitted_ids(user, "view_region_cases"),
+            _permitted_ids(user, "view_agency_cases"),
             tuple(_live_grants(user).values_list("case_id", flat=True)),
         ),
     )

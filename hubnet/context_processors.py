@@ -7,8 +7,8 @@ from cases.selectors import unread_notifications_of
 from hubnet.mfa import is_verified
 from hubnet.sessions import session_ends
 from regions.models import CASE_ROLES, Role
-from regions.selectors import primary_membership
-from regions.services import granting_regions, may_administer_accounts
+from regions.selectors import memberships_held, primary_membership
+from regions.services import may_administer_accounts
 
 
 def hubnet(request):
@@ -56,7 +56,10 @@ def _session_timing(request) -> dict | None:
 
 
 def _people_link(user) -> list[tuple[str, str]]:
-    if user is None or not (may_administer_accounts(user) or granting_regions(user)):
+    # Hub specialists give case roles in their regions (what `granting_regions` asks, read
+    # here from the memberships the header already has).
+    gives_roles = any(m.role == Role.HUB_SPECIALIST for m in memberships_held(user))
+    if not (gives_roles or may_administer_accounts(user)):
         return []
     return [("People", reverse("people:list"))]
 

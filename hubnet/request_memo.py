@@ -32,6 +32,11 @@ class RequestMemoMiddleware:
             _memo.reset(token)
 
 
+def in_request() -> bool:
+    """Whether answers are being kept (inside a GET or HEAD request)."""
+    return _memo.get() is not None
+
+
 def memoised(key: tuple, compute: Callable[[], T]) -> T:
     """`compute()`, once per `key` within a GET or HEAD request; every time elsewhere.
     `key` names the question and whom it is about (e.g. ("visible", user.pk))."""

@@ -9,7 +9,6 @@ region's hub specialists keep its entries, through regions.services only.
 import secrets
 from functools import wraps
 
-from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +24,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hubnet.csv_import import RowError, import_text
+from hubnet.forms import QuickSelect
 from hubnet.sorting import SortableColumns
 from regions import directory_imports as imports
 from regions.directory_filters import ProviderFilter
@@ -140,7 +140,7 @@ def _filtered(request: HttpRequest, visible):
         data["region"] = str(home.number)
     provider_filter = ProviderFilter(data, queryset=visible, request=request)
     form = provider_filter.form
-    form.fields["county"].widget = forms.Select(choices=_county_choices(home))
+    form.fields["county"].widget = QuickSelect(choices=_county_choices(home))
     providers = provider_filter.qs if provider_filter.is_valid() else visible.none()
     return provider_filter, providers.order_by(*SORTING.ordering(SORTING.sort_of(request)))
 

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
+from hubnet.request_memo import memoised
 from regions.models import (
     AccessChange,
     Agency,
@@ -30,15 +31,20 @@ def memberships_of(user: AbstractBaseUser) -> MembershipQuerySet:
     )
 
 
+def memberships_held(user: AbstractBaseUser) -> tuple[Membership, ...]:
+    """`memberships_of(user)`, read once a GET request (the header, the view's role check and
+    the view itself each ask): see hubnet.request_memo."""
+    if not user.is_authenticated:
+        return ()
+    return memoised(("memberships", user.pk), lambda: tuple(memberships_of(user)))
+
+
 ROLE_ORDER = [Role.STATE_ADMIN, Role.HUB_SPECIALIST, Role.AGENCY_SUPERVISOR, Role.AGENCY_STAFF]
 
 
 def primary_membership(user: AbstractBaseUser) -> Membership | None:
     """The membership that decides the user's home page and header (widest role first)."""
-    if not user.is_authenticated:
-        return None
-    memberships = list(memberships_of(user))
-    memberships.sort(key=lambda m: ROLE_ORDER.index(m.role))
+    memberships = sorted(memberships_held(user), key=lambda m: ROLE_ORDER.index(m.role))
     return memberships[0] if memberships else None
 
 

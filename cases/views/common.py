@@ -14,7 +14,7 @@ from cases.selectors import (
 )
 from hubnet.http import client_ip
 from regions.models import CASE_ROLES, Role
-from regions.selectors import memberships_of
+from regions.selectors import memberships_held
 
 
 def case_worker_required(view):
@@ -26,7 +26,7 @@ def case_worker_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        roles = {m.role for m in memberships_of(request.user)}
+        roles = {m.role for m in memberships_held(request.user)}
         if not roles.intersection(CASE_ROLES):
             if "case_id" in kwargs:
                 log_denied_access(

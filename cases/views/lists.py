@@ -28,9 +28,10 @@ from cases.selectors import (
     steps_summary,
 )
 from cases.views.common import case_worker_required, hub_required, log_shown
+from hubnet.forms import QuickSelect
 from hubnet.http import client_ip
 from hubnet.sorting import SortableColumns
-from regions.selectors import memberships_of
+from regions.selectors import memberships_held
 
 PAGE_SIZE = 25
 QUEUE_SHOWN = 10  # rows per hub-queue section; its count counts them all
@@ -74,8 +75,8 @@ def _caseload(request, memberships):
     visible = cases_visible_to(request.user)
     case_filter = CaseFilter(data, queryset=visible, request=request)
     regions = _home_region_ids(memberships)
-    case_filter.form.fields["county"].widget = forms.Select(choices=case_filter_counties(regions))
-    case_filter.form.fields["tribe"].widget = forms.Select(choices=case_filter_tribes(regions))
+    case_filter.form.fields["county"].widget = QuickSelect(choices=case_filter_counties(regions))
+    case_filter.form.fields["tribe"].widget = QuickSelect(choices=case_filter_tribes(regions))
     cases = case_filter.qs if case_filter.is_valid() else visible.none()
     ordered = steps_summary(cases, timezone.now(), user=request.user).order_by(
         *SORTING.ordering(SORTING.sort_of(request))
@@ -120,7 +121,7 @@ def _home_region_ids(memberships) -> set[int]:
 @require_GET
 @case_worker_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    memberships = list(memberships_of(request.user))
+    memberships = list(memberships_held(request.user))
     case_filter, cases, ordered = _caseload(request, memberships)
     page = _caseload_page(request, cases, ordered)
     searching = bool(request.GET.get("q", "").strip())
@@ -153,7 +154,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def case_export(request: HttpRequest, file_format: str) -> HttpResponse:
     """The caseload view as it is filtered and sorted, every row (up to EXPORT_LIMIT), as
     CSV or XLSX. Each case in the file is logged as exported."""
-    _, _, ordered = _caseload(request, list(memberships_of(request.user)))
+    _, _, ordered = _caseload(request, list(memberships_held(request.user)))
     rows = list(ordered[: EXPORT_LIMIT + 1])
     if len(rows) > EXPORT_LIMIT:
         return render(
@@ -227,7 +228,7 @@ def case_bulk(request: HttpRequest) -> HttpResponse:
             back[key] = posted[key]
     back = back.urlencode()
     target = "cases:list"
-    memberships = list(memberships_of(request.user))
+    memberships = list(memberships_held(request.user))
     if not _bulk_rights(memberships):
         raise PermissionDenied("Bulk accept and assign are for agency staff.")
     ids = request.POST.getlist("cases")

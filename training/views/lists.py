@@ -1,6 +1,5 @@
 """The trainings list (filters, sorting, totals, upcoming) and its CSV/XLSX export."""
 
-from django import forms
 from django.core.paginator import Paginator
 from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from hubnet.forms import QuickSelect
 from hubnet.sorting import SortableColumns
 from regions.models import County, Region
 from regions.quarters import Quarter
@@ -89,10 +89,10 @@ def _filtered(request, visible):
         data["region"] = str(home.number)
     training_filter = TrainingFilter(data, queryset=visible, request=request)
     form = training_filter.form
-    form.fields["quarter"].widget = forms.Select(choices=_quarter_choices(data.get("quarter", "")))
+    form.fields["quarter"].widget = QuickSelect(choices=_quarter_choices(data.get("quarter", "")))
     regions = [("", "All regions"), *((r.number, str(r)) for r in Region.objects.all())]
-    form.fields["region"].widget = forms.Select(choices=regions)
-    form.fields["county"].widget = forms.Select(choices=_county_choices(home))
+    form.fields["region"].widget = QuickSelect(choices=regions)
+    form.fields["county"].widget = QuickSelect(choices=_county_choices(home))
     trainings = training_filter.qs if training_filter.is_valid() else visible.none()
     return training_filter, trainings.order_by(*SORTING.ordering(SORTING.sort_of(request)))
 
