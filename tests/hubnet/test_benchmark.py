@@ -2,8 +2,12 @@
 with, the guardian baseline, the plans, and the report. The load itself is `make
 bench-pg`'s: figures, not a test."""
 
+import http.server
+import threading
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,7 +18,7 @@ from cases.selectors import cases_visible_to
 from hubnet.benchmark import baseline
 from hubnet.benchmark.explain import explain_reads, table_sizes
 from hubnet.benchmark.sessions import api_token, cookie_header
-from hubnet.management.commands.bench_pg import markdown, read_locust
+from hubnet.management.commands.bench_pg import markdown, read_locust, sequential
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +106,10 @@ def test_the_report_reads_locusts_summary(tmp_path):
                      "access_log_rows": 20000},
             "load": {"users": 4, "seconds": 60, "gunicorn_workers": 2},
             "rollup_one_quarter_s": 1.5,
-            "targets": [{"name": "case page", "queries": 30, **found["case page"]}],
+            "targets": [
+                {"name": "case page", "queries": 30, **found["case page"],
+                 "sequential_p50_ms": 9.5, "sequential_p95_ms": 11.0}
+            ],
             "sequential_scans_of_large_tables": {},
             "guardian_baseline": {
                 "user": "outagamie.worker",
@@ -119,7 +126,7 @@ def test_the_report_reads_locusts_summary(tmp_path):
             "goals_p95_ms": {"case page": 100},
         }
     )  # fmt: skip
-    assert "| case page | 12.0 | 30.0 | 45.0 | 2.0 | 1 | 30 | <= 100 |" in table
+    assert "| case page | 12.0 | 30.0 | 45.0 | 2.0 | 1 | 9.5 | 11.0 | 30 | <= 100 |" in table
     assert "the baseline needs 99 for today's staff; HubNet holds 22" in table
     assert "Sequential scans of large tables on these paths: none." in table
 
@@ -161,3 +168,51 @@ def test_the_access_log_benchmark_grows_the_log_and_times_the_page(
     assert result["page_ms"]["p50"] > 0
     assert "who looked at this record" in (tmp_path / "access_log.md").read_text()
     assert (tmp_path / "explain" / "access-log-at-scale.txt").read_text().strip()
+
+
+@pytest.fixture
+def tiny_server():
+    """A local HTTP server: /page answers 200 (counting the requests), anything else
+    redirects to the sign-in page."""
+    asked = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append((self.path, self.headers.get("Cookie")))
+            if self.path == "/page":
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+            else:
+                self.send_response(302)
+                self.send_header("Location", "/page")
+                self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    server.shutdown()
+
+
+def test_each_target_is_also_timed_alone(tiny_server):
+    base, asked = tiny_server
+    spec = [{"name": "page", "method": "GET", "path": "/page", "headers": {"Cookie": "s=1"}}]
+
+    found = sequential(spec, base, rounds=10)
+
+    assert set(found["page"]) == {"sequential_p50_ms", "sequential_p95_ms"}
+    assert 0 < found["page"]["sequential_p50_ms"] <= found["page"]["sequential_p95_ms"]
+    assert asked == [("/page", "s=1")] * 12  # two to warm up, then the ten timed
+
+
+def test_a_redirect_is_never_timed_as_a_page(tiny_server):
+    base, asked = tiny_server
+    spec = [{"name": "signed out", "method": "GET", "path": "/case", "headers": {}}]
+
+    with pytest.raises(CommandError, match="/case answered 302"):
+        sequential(spec, base, rounds=10)
+    assert asked == [("/case", None)]  # not followed to /page

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -38,6 +39,7 @@ RESULTS = Path(settings.BASE_DIR) / "hubnet" / "benchmark" / "results"
 LOCUSTFILE = Path(settings.BASE_DIR) / "hubnet" / "benchmark" / "locustfile.py"
 PERSONAS = ("hub2.specialist", "outagamie.worker", "state.admin")
 # Goals from issue 12 (figures, not pass/fail): target -> p95 ms.
+SEQUENTIAL_ROUNDS = 40
 GOALS = {
     "agency caseload page": 50,
     "cases API, first page": 50,
@@ -328,7 +330,13 @@ class Command(BaseCommand):
                     check=False,
                     stdout=subprocess.DEVNULL,
                 )
-                return read_locust(Path(f"{prefix}_stats.csv"), seconds)
+                found = read_locust(Path(f"{prefix}_stats.csv"), seconds)
+                self.stdout.write(f"One request at a time: {SEQUENTIAL_ROUNDS} of each ...")
+                for name, figures in sequential(
+                    spec, f"http://127.0.0.1:{port}", SEQUENTIAL_ROUNDS
+                ).items():
+                    found.setdefault(name, {}).update(figures)
+                return found
             finally:
                 server.terminate()
                 server.wait(timeout=30)
@@ -344,6 +352,48 @@ class Command(BaseCommand):
             except OSError:
                 time.sleep(0.5)
         raise CommandError(f"gunicorn did not answer {url}")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect (to the sign-in page) is an error, never a page measured."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def sequential(spec: list[dict], base_url: str, rounds: int) -> dict:
+    """Each target asked `rounds` times, one request at a time, nothing else running (the
+    way the issue's reference figures were taken): {target: p50, p95 (ms)}. Two requests
+    first, not counted, to warm the workers."""
+    opener = urllib.request.build_opener(NoRedirect)
+    found = {}
+    for target in spec:
+        times = []
+        for turn in range(rounds + 2):
+            body, headers = None, dict(target["headers"])
+            if target.get("referral_county"):
+                body = json.dumps(referral_body(target["referral_county"])).encode()
+                headers["Content-Type"] = "application/json"
+            request = urllib.request.Request(  # noqa: S310 - our own server
+                base_url + target["path"], data=body, headers=headers, method=target["method"]
+            )
+            start = time.perf_counter()
+            try:
+                with opener.open(request, timeout=60) as response:
+                    response.read()
+                    status = response.status
+            except urllib.error.HTTPError as error:
+                status = error.code
+            if status != target.get("expect", 200):
+                raise CommandError(f"{target['path']} answered {status}")
+            if turn >= 2:
+                times.append((time.perf_counter() - start) * 1000)
+        times.sort()
+        found[target["name"]] = {
+            "sequential_p50_ms": round(times[len(times) // 2], 1),
+            "sequential_p95_ms": round(times[min(len(times) - 1, int(len(times) * 0.95))], 1),
+        }
+    return found
 
 
 def read_locust(stats: Path, seconds: int) -> dict:
@@ -374,17 +424,19 @@ def markdown(result: dict) -> str:
         f"{data['timeline_events'] or 0:,} timeline events, "
         f"{data['access_log_rows'] or 0:,} access-log rows. gunicorn "
         f"{load['gunicorn_workers']} workers, {load['users']} concurrent users for "
-        f"{load['seconds']} s (locust).",
+        f"{load['seconds']} s (locust); then each target alone, one request at a time.",
         "",
-        "| target | p50 ms | p95 ms | p99 ms | req/s | failed | queries | goal p95 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| target | p50 ms | p95 ms | p99 ms | req/s | failed | alone p50 | alone p95 "
+        "| queries | goal p95 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for target in result["targets"]:
         goal = result["goals_p95_ms"].get(target["name"])
         lines.append(
             f"| {target['name']} | {target.get('p50_ms', '-')} | {target.get('p95_ms', '-')} | "
             f"{target.get('p99_ms', '-')} | {target.get('requests_per_s', '-')} | "
-            f"{target.get('failures', '-')} | {target['queries']} | "
+            f"{target.get('failures', '-')} | {target.get('sequential_p50_ms', '-')} | "
+            f"{target.get('sequential_p95_ms', '-')} | {target['queries']} | "
             f"{f'<= {goal}' if goal else ''} |"
         )
     lines += ["", f"Rollup of one quarter: {result['rollup_one_quarter_s']} s.", ""]
