@@ -1,8 +1,9 @@
 """What a GET request looks up about its user's rights, looked up once for the request.
 
 A page asks "which regions, agencies and granted cases may this user see?" several times
-(the header's unread count, the list, the step summaries): each answer is three small
-queries. A GET or HEAD request changes no one's rights, so `RequestMemoMiddleware` keeps
+(the header's unread count, the list, the step summaries), and "what are this user's
+memberships?" (the header, the view's role check, the view): each answer is one to three
+small queries. A GET or HEAD request changes no one's rights, so `RequestMemoMiddleware` keeps
 the answers for that request only; the next request asks the database again, so a
 membership ended or a grant revoked counts from the next page on, as it always has.
 Any other method (POST, PATCH, ...) and anything outside a request (services, Celery
