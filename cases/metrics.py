@@ -15,7 +15,6 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
-    Subquery,
     Value,
     When,
 )
@@ -173,25 +172,27 @@ def _closures_before(end, *, kind: str = EventKind.CLOSED):
     return CaseEvent.objects.filter(case=OuterRef("pk"), kind=kind, at__lt=end)
 
 
-def _closed_in(period: Period):
-    """Cases closed in the period, from the timeline (a case reopened since still closed
-    then), with their last closure in it: `_closed_at` and `_reason`."""
-    closures = CaseEvent.objects.filter(
-        _in("at", period), case=OuterRef("pk"), kind=EventKind.CLOSED
+def _last_closures_in(period: Period):
+    """Each case's last closure in the period, from the timeline (a case reopened since was
+    still closed then): one event per case closed in the period. Read from the closures
+    themselves (by kind and time), a later one of the same case ruling an event out."""
+    later = CaseEvent.objects.filter(
+        _in("at", period),
+        Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk")),
+        case=OuterRef("case"),
+        kind=EventKind.CLOSED,
     )
-    last = closures.order_by("-at", "-id")
-    return Case.objects.filter(Exists(closures)).annotate(
-        _closed_at=Subquery(last.values("at")[:1]),
-        _reason=Subquery(last.values("closure_reason")[:1]),
+    return CaseEvent.objects.filter(_in("at", period), kind=EventKind.CLOSED).filter(
+        ~Exists(later)
     )
 
 
 def cases_closed(period: Period):
     return count_rows(
-        _closed_in(period),
-        places=ON_CASE,
+        _last_closures_in(period),
+        places=VIA_CASE,
         metric_dimensions=CLOSURE,
-        dimensions={"closure_reason": F("_reason")},
+        dimensions={"closure_reason": F("closure_reason")},
     )
 
 
@@ -226,9 +227,9 @@ def median_hours_to_acceptance(period: Period):
 
 def median_days_open(period: Period):
     return median_rows(
-        _closed_in(period),
-        places=ON_CASE,
-        value=_duration("_closed_at", "opened_at"),
+        _last_closures_in(period),
+        places=VIA_CASE,
+        value=_duration("at", "case__opened_at"),
         convert=lambda d: d.total_seconds() / 86400,
     )
 
